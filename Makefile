@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Every ROS process the project starts keeps DDS on loopback.
+export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_loopback.xml
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export AMENT_PREFIX_PATH := $(CURDIR)/$(VENV)
+export PYTHONUNBUFFERED := 1
+
+SOURCES := $(shell find mtl_hri launch config resource -type f -not -name '*.pyc' 2>/dev/null) setup.py setup.cfg package.xml
+MODEL := models/default/model.json
+
+.PHONY: setup demo test footage clean
+.DEFAULT_GOAL := demo
+
+$(BIN)/.deps: requirements.txt requirements-nodeps.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (ROS 2 wheels need CPython 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
+	touch $@
+
+# The bundled model: untrained (ImageNet trunk, random heads) until a trained one is committed.
+$(MODEL): $(BIN)/.deps $(wildcard mtl_hri/model/*.py) mtl_hri/tools/init_model.py mtl_hri/data/labels.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m mtl_hri.tools.init_model --out models/default
+
+$(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES)
+	$(BIN)/python -m pip install -q --no-deps --force-reinstall .
+	$(BIN)/python -c "from ament_index_python.packages import get_package_share_directory as g; print('installed', g('mtl_hri'))"
+	touch $@
+
+setup: $(BIN)/.installed
+
+footage: setup
+	$(BIN)/mtl-hri-fetch-footage
+
+demo: setup footage
+	$(BIN)/mtl-hri-demo --duration 30
+
+test: setup footage
+	$(BIN)/python -m pytest test
+
+clean:
+	rm -rf build *.egg-info demo_out

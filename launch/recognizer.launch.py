@@ -1,0 +1,42 @@
+"""ros2 launch mtl_hri recognizer.launch.py image:=/camera/color/image_raw"""
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+
+def generate_launch_description() -> LaunchDescription:
+    share = get_package_share_directory("mtl_hri")
+    args = [
+        DeclareLaunchArgument("image", default_value="/camera/image_raw", description="Image topic to recognise."),
+        DeclareLaunchArgument("namespace", default_value="mtl_hri", description="Namespace of the node's topics."),
+        DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "recognizer.yaml")),
+        DeclareLaunchArgument("model", default_value="", description="Model directory; empty for the bundled one."),
+        DeclareLaunchArgument("device", default_value="auto", description="auto, cpu, cuda or cuda:N."),
+        DeclareLaunchArgument("use_sim_time", default_value="false"),
+        DeclareLaunchArgument("log_level", default_value="info"),
+        DeclareLaunchArgument("respawn", default_value="false", description="Restart the node if it exits."),
+    ]
+    node = Node(
+        package="mtl_hri",
+        executable="recognizer",
+        name="recognizer",
+        namespace=LaunchConfiguration("namespace"),
+        parameters=[
+            LaunchConfiguration("params_file"),
+            {
+                "model": ParameterValue(LaunchConfiguration("model"), value_type=str),
+                "device": ParameterValue(LaunchConfiguration("device"), value_type=str),
+                "use_sim_time": LaunchConfiguration("use_sim_time"),
+            },
+        ],
+        remappings=[("image", LaunchConfiguration("image"))],
+        arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+        respawn=LaunchConfiguration("respawn"),
+        output="screen",
+    )
+    return LaunchDescription([*args, node])

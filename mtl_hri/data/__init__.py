@@ -1,0 +1,1 @@
+"""Datasets and label sets. Never imports rclpy."""

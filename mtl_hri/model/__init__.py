@@ -1,0 +1,10 @@
+"""Networks, their configuration and model directories. Never imports rclpy."""
+from .checkpoint import ModelLoadError, load_card, load_model_dir, save_model_dir
+from .config import ArchConfig, InputSpec, ModelCard, Provenance
+from .factory import available, build_model
+from .network import MTLOutput
+
+__all__ = [
+    "ArchConfig", "InputSpec", "MTLOutput", "ModelCard", "ModelLoadError", "Provenance",
+    "available", "build_model", "load_card", "load_model_dir", "save_model_dir",
+]

@@ -1,0 +1,73 @@
+"""Model directories: `model.json` (the card) plus `model.safetensors`. Nothing is ever unpickled."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .config import ModelCard
+from .factory import build_model
+
+CARD_FILE = "model.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory is missing, corrupt or inconsistent."""
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> Path:
+    """Write weights then the card (with the weights' sha256) into `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    weights = directory / WEIGHTS_FILE
+    save_file(state, str(weights), metadata={"name": card.name})
+    weights.chmod(0o644)  # safetensors writes 0600; the model must be readable by the node's user
+    card.weights_sha256 = file_sha256(weights)
+    (directory / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    return directory
+
+
+def load_card(directory: str | Path) -> ModelCard:
+    path = Path(directory) / CARD_FILE
+    try:
+        return ModelCard.from_dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ModelLoadError(f"no model card at {path}") from None
+    except (json.JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"corrupt model card {path}: {exc}") from exc
+
+
+def load_model_dir(directory: str | Path) -> tuple[nn.Module, ModelCard]:
+    """Build the card's architecture and load its weights strictly; raises ModelLoadError."""
+    directory = Path(directory)
+    card = load_card(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelLoadError(f"no weights at {weights}")
+    if card.weights_sha256 and file_sha256(weights) != card.weights_sha256:
+        raise ModelLoadError(f"{weights} does not match the sha256 in its model card (corrupt or replaced)")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {weights}: {exc}") from exc
+    try:
+        model = build_model(card.arch, card.labels, pretrained=False)
+        model.load_state_dict(state, strict=True)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"weights in {weights} do not fit the card's architecture: {exc}") from exc
+    return model.eval(), card

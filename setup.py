@@ -1,0 +1,44 @@
+from glob import glob
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+PACKAGE = "mtl_hri"
+
+
+def share(subdir: str, pattern: str) -> tuple[str, list[str]]:
+    return (f"share/{PACKAGE}/{subdir}", sorted(glob(f"{subdir}/{pattern}")))
+
+
+data_files = [
+    ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+    (f"share/{PACKAGE}", ["package.xml"]),
+    share("launch", "*.launch.py"),
+    share("config", "*.yaml"),
+    share("config", "*.xml"),
+]
+if Path("models/default/model.json").is_file():  # made by `mtl-hri-init-model` or shipped trained
+    data_files.append(share("models/default", "*"))
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    data_files=data_files,
+    install_requires=["setuptools"],
+    zip_safe=False,
+    maintainer="mtl_hri maintainers",
+    maintainer_email="mtl-hri@example.com",
+    description="Multi-task action, gesture and hand-keypoint recognition for human-robot interaction.",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    entry_points={
+        "console_scripts": [
+            "recognizer = mtl_hri.ros.recognizer_node:main",
+            "video_publisher = mtl_hri.ros.video_publisher:main",
+            "mtl-hri-demo = mtl_hri.tools.demo:main",
+            "mtl-hri-init-model = mtl_hri.tools.init_model:main",
+            "mtl-hri-fetch-footage = mtl_hri.tools.fetch_footage:main",
+        ],
+    },
+)
