@@ -47,8 +47,8 @@ ENCODINGS: dict[str, Encoding] = {
 }
 
 
-def image_to_rgb(msg: Image) -> np.ndarray:
-    """An Image message -> (H, W, 3) uint8 RGB. Raises ImageError on malformed input."""
+def check_image(msg: Image) -> Encoding:
+    """Cheap validation of an Image's layout; raises ImageError when it is malformed or unsupported."""
     enc = ENCODINGS.get(msg.encoding)
     if enc is None:
         raise ImageError(f"unsupported encoding '{msg.encoding}' (supported: {', '.join(ENCODINGS)})")
@@ -60,9 +60,17 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     row = w * enc.channels * enc.bytes_per_channel
     if step < row:
         raise ImageError(f"step {step} is shorter than a {msg.encoding} row of {w} pixels ({row} bytes)")
+    if len(msg.data) < step * h:
+        raise ImageError(f"data has {len(msg.data)} bytes, expected step*height = {step * h}")
+    return enc
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """An Image message -> (H, W, 3) uint8 RGB. Raises ImageError on malformed input."""
+    enc = check_image(msg)
+    h, w, step = msg.height, msg.width, msg.step
+    row = w * enc.channels * enc.bytes_per_channel
     data = np.frombuffer(msg.data, np.uint8)
-    if data.size < step * h:
-        raise ImageError(f"data has {data.size} bytes, expected step*height = {step * h}")
     rows = data[: step * h].reshape(h, step)[:, :row]
     if enc.bytes_per_channel == 2:
         dtype = np.dtype(">u2" if msg.is_bigendian else "<u2")
@@ -120,8 +128,7 @@ def message_to_rgb(msg: Image) -> np.ndarray:
     """Image -> RGB with a working cv_bridge when one exists, numpy otherwise; malformed input raises ImageError."""
     if _BRIDGE is None or msg.encoding not in ("rgb8", "bgr8", "rgba8", "bgra8", "mono8"):
         return image_to_rgb(msg)
-    if msg.height == 0 or msg.width == 0 or len(msg.data) < msg.step * msg.height:
-        raise ImageError(f"malformed {msg.encoding} image {msg.width}x{msg.height}, step {msg.step}, {len(msg.data)} bytes")
+    check_image(msg)
     try:
         return np.asarray(_BRIDGE.imgmsg_to_cv2(msg, "rgb8"))
     except Exception as exc:

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import rclpy
@@ -31,7 +31,7 @@ from ..model import ModelLoadError
 from ..stream import DecisionSmoother, FrameGeometry, FrameWindow, Push, RecognitionResult, Recognizer, SmoothingParams
 from ..stream.overlay import OverlayInfo, draw_overlay
 from ..stream.stats import RateMeter, RollingStats
-from .image_conv import ImageError, array_to_image, compressed_to_rgb, message_to_rgb
+from .image_conv import ImageError, array_to_image, check_image, compressed_to_rgb, message_to_rgb
 
 NONE = "none"
 CAMERA_SILENT_AFTER = 2.0  # s without images before diagnostics warn
@@ -263,12 +263,14 @@ class RecognizerNode(Node):
 
     # ----------------------------------------------------------------- input
     def _on_image(self, msg: Image) -> None:
-        self._ingest(msg.header, lambda: message_to_rgb(msg))
+        self._ingest(msg.header, lambda: message_to_rgb(msg), lambda: check_image(msg))
 
     def _on_compressed(self, msg: CompressedImage) -> None:
         self._ingest(msg.header, lambda: compressed_to_rgb(msg))
 
-    def _ingest(self, header: Header, convert) -> None:
+    def _ingest(self, header: Header, convert: Callable[[], np.ndarray],
+                check: Callable[[], object] | None = None) -> None:
+        """Validate every frame; convert and store only the frames the window samples."""
         stamp = stamp_seconds(header)
         now = time.monotonic()
         with self._cond:
@@ -278,9 +280,19 @@ class RecognizerNode(Node):
             if self.engine is None or self.window is None:
                 self.get_logger().error(f"dropping frames: {self.last_error}", throttle_duration_sec=THROTTLE)
                 return
-            if self.window.check_gap(stamp):
-                self._publish_none(header)
-            kind = self.window.classify(stamp)
+            try:
+                if check is not None:
+                    check()
+                if self.window.check_gap(stamp):
+                    self._publish_none(header)
+                kind = self.window.classify(stamp)
+                if kind is Push.SAMPLED:
+                    rgb = convert()
+            except ImageError as exc:
+                self.frames_bad += 1
+                self.get_logger().warning(f"dropping a malformed image: {exc} ({self.frames_bad} so far)",
+                                          throttle_duration_sec=THROTTLE)
+                return
             if kind is Push.BACKWARDS:
                 self.window.push(stamp, None)
                 self.get_logger().warning(
@@ -289,13 +301,6 @@ class RecognizerNode(Node):
                 return
             if kind is Push.SKIPPED:
                 self.window.push(stamp, None)
-                return
-            try:
-                rgb = convert()
-            except ImageError as exc:
-                self.frames_bad += 1
-                self.get_logger().warning(f"dropping a malformed image: {exc} ({self.frames_bad} so far)",
-                                          throttle_duration_sec=THROTTLE)
                 return
             crop, geometry = self.engine.prepare(rgb)
             keep = rgb if self.pub_debug.get_subscription_count() > 0 else None

@@ -11,8 +11,10 @@ import numpy as np
 Meta = TypeVar("Meta")
 
 # A frame lands in the sample slot floor((t - t0) * fps + JITTER); the first frame per slot is kept.
-# The offset tolerates stamp jitter of up to a quarter of the sample period.
+# The offset tolerates stamp jitter of up to a quarter of the sample period; EPS keeps stamps that
+# fall exactly on a slot boundary (common camera/sample rate ratios) from flickering with rounding.
 JITTER = 0.25
+EPS = 1e-6
 
 
 class Push(Enum):
@@ -137,4 +139,4 @@ class FrameWindow(Generic[Meta]):
         )
 
     def _slot(self, stamp: float) -> int:
-        return math.floor((stamp - self._t0) * self.sample_fps + JITTER)
+        return math.floor((stamp - self._t0) * self.sample_fps + JITTER + EPS)

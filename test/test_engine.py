@@ -1,0 +1,77 @@
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from mtl_hri.model import InputSpec
+from mtl_hri.stream import FrameWindow, Recognizer, resize_crop
+from mtl_hri.stream.preprocess import Normalizer
+from mtl_hri.stream.recognizer import resolve_device, resolve_precision
+
+
+@pytest.mark.parametrize("width, height", [(768, 576), (640, 480), (1280, 720), (480, 640), (100, 90)])
+def test_crop_coordinates_map_back_to_source_pixels(width, height):
+    spec = InputSpec()
+    x, y = width // 2 + 7, height // 2 - 5
+    img = np.zeros((height, width, 3), np.uint8)
+    img[y - 2 : y + 3, x - 2 : x + 3] = 255  # a 5x5 dot centred on pixel (x, y)
+    crop, geometry = resize_crop(img, spec)
+    assert crop.shape == (spec.size, spec.size, 3)
+    w = crop[..., 0].astype(np.float64)
+    rows, cols = np.mgrid[: spec.size, : spec.size]
+    centroid = np.array([(w * (cols + 0.5)).sum(), (w * (rows + 0.5)).sum()]) / w.sum()  # continuous coords
+    back = geometry.to_source(centroid)
+    assert np.allclose(back, [x, y], atol=0.6 / min(geometry.scale, 1) + 0.3)
+
+
+def test_normalizer_uses_card_mean_and_std():
+    spec = InputSpec(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    frames = np.full((2, 4, 4, 3), 255, np.uint8)
+    x = Normalizer(spec, torch.device("cpu"))(frames)
+    assert x.shape == (1, 2, 3, 4, 4) and torch.allclose(x, torch.full_like(x, 2.0))
+
+
+def test_device_selection():
+    assert resolve_device("cpu") == (torch.device("cpu"), None)
+    if not torch.cuda.is_available():
+        device, warning = resolve_device("auto")
+        assert device.type == "cpu" and "CPU" in warning
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("tpu")
+    assert resolve_precision("auto", torch.device("cpu")) == torch.float32
+    with pytest.raises(ValueError):
+        resolve_precision("fp16", torch.device("cpu"))
+
+
+def test_recognizer_on_real_footage(model_dir, footage, caplog):
+    import cv2
+
+    with caplog.at_level(logging.WARNING):
+        engine = Recognizer(model_dir, device="auto")
+    if not torch.cuda.is_available():
+        assert "falls back" in caplog.text or "CPU" in caplog.text
+    spec = engine.spec
+    window = FrameWindow(spec.frames, (spec.size, spec.size, 3), spec.sample_fps)
+    cap = cv2.VideoCapture(str(footage))
+    due = False
+    t = 0
+    while not due:
+        ok, bgr = cap.read()
+        assert ok
+        crop, g = engine.prepare(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        _, due = window.push(t / 10.0, crop, g)  # vtest.avi is 10 fps
+        t += 1
+    snap = window.snapshot()
+    result = engine.infer(snap.frames, snap.metas)
+    for task, head in result.heads.items():
+        assert head.labels[0] == "none" and head.probs.shape == (len(head.labels),)
+        assert head.probs.sum() == pytest.approx(1.0, abs=1e-5) and np.all(head.probs >= 0)
+    for track in (result.left, result.right):
+        assert track.xy.shape == (spec.frames, 2) and track.confidence.shape == (spec.frames,)
+        assert np.all((track.confidence >= 0) & (track.confidence <= 1))
+        # DSNT points lie inside the crop, hence inside the 768x576 source image
+        assert np.all((track.xy >= -0.5) & (track.xy <= [767.5, 575.5]))
+    assert result.timings.inference_ms > 0
