@@ -130,7 +130,7 @@ class RecognizerNode(Node):
         self.engine: Recognizer | None = None
         self.window: FrameWindow[FrameMeta] | None = None
         self.smoothers: dict[str, DecisionSmoother] = {}
-        self._taken_seq = 0
+        self._taken_seq = self._processed = self._resets_seen = 0
         self._stopping = False
         error = self._load_engine(self._p("model"), self._p("device"), self._p("precision"))
         if error:
@@ -217,7 +217,7 @@ class RecognizerNode(Node):
         try:
             if self._p("num_threads"):
                 torch.set_num_threads(self._p("num_threads"))
-            engine = Recognizer(model_dir, device=device, precision=precision)
+            engine = Recognizer(model_dir, device=device, precision=precision, streaming=self._p("streaming"))
         except (ModelLoadError, ValueError, RuntimeError, OSError) as exc:
             with self._cond:
                 self.last_error = f"cannot load model '{model_dir}': {exc}"
@@ -252,7 +252,9 @@ class RecognizerNode(Node):
         fps = spec.sample_fps if get("sample_fps") == -1.0 else get("sample_fps")
         if self.window is None or self.window.sample_fps != fps:
             self.window = FrameWindow(spec.frames, (spec.size, spec.size, 3), fps, get("stride"), get("max_frame_gap"))
-            self._taken_seq = 0
+            self._taken_seq = self._processed = self._resets_seen = 0
+        if "streaming" in pending:
+            self.engine.set_streaming(pending["streaming"])
         self.window.stride = get("stride")
         self.window.max_frame_gap = get("max_frame_gap")
         params = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"), get("min_duration"))
@@ -305,28 +307,63 @@ class RecognizerNode(Node):
             crop, geometry = self.engine.prepare(rgb)
             keep = rgb if self.pub_debug.get_subscription_count() > 0 else None
             self.frames_sampled.tick(now)
-            _, due = self.window.push(stamp, crop, FrameMeta(geometry, header, keep))
-            if due:
-                self._cond.notify()
+            self.window.push(stamp, crop, FrameMeta(geometry, header, keep))
+            self._cond.notify()
 
     # ----------------------------------------------------------------- inference
+    def _work_ready(self) -> bool:
+        w = self.window
+        if self._stopping:
+            return True
+        if w is None or self.engine is None:
+            return False
+        return w.sampled_total > self._processed if self.engine.streaming else w.decisions_due > self._taken_seq
+
+    def _next_job(self) -> tuple | None:
+        """Called with the lock held: what the worker should run now, or None.
+
+        Streaming steps one frame when exactly one is new; after a reset, or when the worker fell
+        behind, it primes on the newest full window instead (stale frames are skipped, not queued).
+        """
+        w, engine = self.window, self.engine
+        due = w.decisions_due > self._taken_seq
+        self.windows_skipped += max(0, w.decisions_due - self._taken_seq - 1)
+        self._taken_seq = w.decisions_due
+        if not engine.streaming:
+            snap = w.snapshot()
+            return "window", engine, snap.frames, [m.geometry for m in snap.metas], snap.metas[-1], snap.stamps[-1], due
+        new = w.sampled_total - self._processed
+        self._processed = w.sampled_total
+        if w.resets != self._resets_seen:
+            self._resets_seen = w.resets
+            engine.reset_stream()
+        if not w.full:
+            return None
+        if new == 1 and engine.stream_ready:
+            frame, stamp, meta = w.newest()
+            return "frame", engine, frame, meta.geometry, meta, stamp, due
+        snap = w.snapshot()
+        return "window", engine, snap.frames, [m.geometry for m in snap.metas], snap.metas[-1], snap.stamps[-1], due
+
     def _run_worker(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._stopping or (
-                    self.window is not None and self.window.decisions_due > self._taken_seq))
+                self._cond.wait_for(self._work_ready)
                 if self._stopping:
                     return
-                snap = self.window.snapshot()
-                self.windows_skipped += snap.seq - self._taken_seq - 1
-                self._taken_seq = snap.seq
-                engine, smoothers = self.engine, self.smoothers
+                job = self._next_job()
+                smoothers = self.smoothers
+            if job is None:
+                continue
+            kind, engine, frames, geometry, newest, stamp, due = job
             try:
-                result = engine.infer(snap.frames, [m.geometry for m in snap.metas])
+                result = engine.step(frames, geometry) if kind == "frame" else engine.infer(frames, geometry)
             except RuntimeError as exc:  # e.g. CUDA out of memory: report, keep serving
+                engine.reset_stream()
                 self.get_logger().error(f"inference failed: {exc}", throttle_duration_sec=THROTTLE)
                 continue
-            self._publish(result, snap.metas[-1], float(snap.stamps[-1]), smoothers)
+            if due:
+                self._publish(result, newest, float(stamp), smoothers)
 
     def _publish(self, result: RecognitionResult, newest: FrameMeta, stamp: float,
                  smoothers: dict[str, DecisionSmoother]) -> None:
@@ -399,7 +436,7 @@ class RecognizerNode(Node):
                 "device": str(self.engine.device) if self.engine else "none",
                 "model": self.engine.card.name if self.engine else "none",
                 "model_trained": str(self.engine.card.provenance.trained) if self.engine else "false",
-                "streaming": "false",
+                "streaming": str(self.engine.streaming).lower() if self.engine else "false",
             }
             if self.engine is None:
                 status.level, status.message = DiagnosticStatus.ERROR, self.last_error

@@ -32,10 +32,10 @@ class HeadResult:
 
 @dataclass
 class HandTrack:
-    """Per-frame points of one hand, in source-image pixels."""
+    """Points of one hand per temporal slice (per frame for TSM; the newest only when streaming), in source pixels."""
 
-    xy: np.ndarray  # (T, 2)
-    confidence: np.ndarray  # (T,) in [0, 1]
+    xy: np.ndarray  # (S, 2)
+    confidence: np.ndarray  # (S,) in [0, 1]
 
 
 @dataclass
@@ -86,9 +86,10 @@ def resolve_precision(requested: str, device: torch.device) -> torch.dtype:
 
 
 class Recognizer:
-    """Loads `model_dir` and runs whole windows through it."""
+    """Loads `model_dir`; runs whole windows, or streams one frame at a time when the model can."""
 
-    def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto") -> None:
+    def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
+                 streaming: bool = True) -> None:
         self.device, self.device_warning = resolve_device(device)
         if self.device_warning:
             log.warning(self.device_warning)
@@ -96,6 +97,8 @@ class Recognizer:
         model, self.card = load_model_dir(model_dir)
         self.model = model.to(self.device).eval()
         self.normalize = Normalizer(self.card.input, self.device)
+        self.streaming = False
+        self.set_streaming(streaming)
 
     @property
     def spec(self):
@@ -104,6 +107,18 @@ class Recognizer:
     @property
     def labels(self) -> dict[str, list[str]]:
         return self.card.labels
+
+    def set_streaming(self, enabled: bool) -> None:
+        """Streams only when asked and the model supports it; forgets any state."""
+        self.streaming = enabled and self.model.supports_streaming
+        self._state = None
+
+    def reset_stream(self) -> None:
+        self._state = None
+
+    @property
+    def stream_ready(self) -> bool:
+        return self._state is not None
 
     def prepare(self, rgb: np.ndarray) -> tuple[np.ndarray, FrameGeometry]:
         """Source RGB frame -> the uint8 crop the window stores, and how to map back."""
@@ -116,12 +131,33 @@ class Recognizer:
 
     @torch.inference_mode()
     def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
-        """frames: (T, size, size, 3) uint8 crops, oldest first; geometries: one per frame."""
+        """A whole window: (T, size, size, 3) uint8 crops, oldest first, one geometry per frame.
+
+        When streaming, this also primes the state so the following frames can be stepped.
+        """
         t0 = time.perf_counter()
         clip = self.normalize(frames)
         t1 = time.perf_counter()
         with self._autocast():
-            out = self.model(clip)
+            if self.streaming:
+                out, self._state = self.model.prime(clip)
+            else:
+                out = self.model(clip)
+        return self._result(out, geometries, t0, t1)
+
+    @torch.inference_mode()
+    def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
+        """One new frame after `infer` primed the stream; hands are for this frame only."""
+        if self._state is None:
+            raise RuntimeError("the stream is not primed: run infer() on a full window first")
+        t0 = time.perf_counter()
+        x = self.normalize(frame[None])[:, 0]
+        t1 = time.perf_counter()
+        with self._autocast():
+            out, self._state = self.model.step(x, self._state)
+        return self._result(out, [geometry], t0, t1)
+
+    def _result(self, out, geometries: Sequence[FrameGeometry], t0: float, t1: float) -> RecognitionResult:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t2 = time.perf_counter()
@@ -132,11 +168,12 @@ class Recognizer:
         left = right = None
         if out.hand_coords is not None:
             size = self.card.input.size
-            crop_xy = (out.hand_coords[0].float().cpu().numpy() + 1) * (size / 2)  # (T, 2 hands, 2)
-            conf = torch.sigmoid(out.hand_visibility[0].float()).cpu().numpy()  # (T, 2)
-            src = np.stack([[g.to_source(crop_xy[t, h]) for h in range(2)] for t, g in enumerate(geometries)])
+            crop_xy = (out.hand_coords[0].float().cpu().numpy() + 1) * (size / 2)  # (S, 2 hands, 2)
+            conf = torch.sigmoid(out.hand_visibility[0].float()).cpu().numpy()  # (S, 2)
+            n_slices, n_frames = crop_xy.shape[0], len(geometries)
+            # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
+            ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
+            src = np.stack([[geometries[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
             left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
         t3 = time.perf_counter()
-        return RecognitionResult(
-            heads, left, right, Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
-        )
+        return RecognitionResult(heads, left, right, Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))

@@ -66,6 +66,7 @@ class FrameWindow(Generic[Meta]):
         self.rejected_backwards = 0
         self.resets = 0
         self.decisions_due = 0
+        self.sampled_total = 0  # frames ever stored; a streaming consumer tracks how many it has seen
 
     @property
     def full(self) -> bool:
@@ -122,6 +123,7 @@ class FrameWindow(Generic[Meta]):
         self._head = (self._head + 1) % self.length
         self._count = min(self._count + 1, self.length)
         self._since_due += 1
+        self.sampled_total += 1
         due = self.full and self._since_due >= self.stride
         if due:
             self._since_due = 0
@@ -137,6 +139,11 @@ class FrameWindow(Generic[Meta]):
             metas=[self._metas[i] for i in order],
             seq=self.decisions_due,
         )
+
+    def newest(self) -> tuple[np.ndarray, float, Meta | None]:
+        """A copy of the newest frame, its stamp and meta."""
+        i = (self._head - 1) % self.length
+        return self._frames[i].copy(), float(self._stamps[i]), self._metas[i]
 
     def _slot(self, stamp: float) -> int:
         return math.floor((stamp - self._t0) * self.sample_fps + JITTER + EPS)

@@ -1,0 +1,1 @@
+"""Training: multi-task losses, task weighting. Never imports rclpy."""
