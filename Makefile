@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 SOURCES := $(shell find mtl_hri launch config resource -type f -not -name '*.pyc' 2>/dev/null) setup.py setup.cfg package.xml
 MODEL := models/default/model.json
 
-.PHONY: setup demo test footage clean
+.PHONY: setup demo test footage env clean
 .DEFAULT_GOAL := demo
 
 $(BIN)/.deps: requirements.txt requirements-nodeps.txt
@@ -43,6 +43,9 @@ demo: setup footage
 
 test: setup footage
 	$(BIN)/python -m pytest test
+
+env:
+	@echo "export FASTDDS_DEFAULT_PROFILES_FILE=$(FASTDDS_DEFAULT_PROFILES_FILE) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST AMENT_PREFIX_PATH=$(AMENT_PREFIX_PATH)"
 
 clean:
 	rm -rf build *.egg-info demo_out
