@@ -39,6 +39,7 @@ setup(
             "mtl-hri-demo = mtl_hri.tools.demo:main",
             "mtl-hri-init-model = mtl_hri.tools.init_model:main",
             "mtl-hri-fetch-footage = mtl_hri.tools.fetch_footage:main",
+            "mtl-hri-export = mtl_hri.tools.export:main",
         ],
     },
 )

@@ -30,11 +30,9 @@ def temporal_shift(x: torch.Tensor, n_frames: int, fold: int) -> torch.Tensor:
     """(B*T, C, H, W): channels [:fold] of frame t take frame t-1's values; frame 0 gets zeros."""
     bt, c, h, w = x.shape
     x = x.view(bt // n_frames, n_frames, c, h, w)
-    out = torch.empty_like(x)
-    out[:, 1:, :fold] = x[:, :-1, :fold]
-    out[:, :1, :fold] = 0
-    out[:, :, fold:] = x[:, :, fold:]
-    return out.view(bt, c, h, w)
+    # built with cat, not in-place slice writes, so that ONNX export traces it faithfully
+    past = torch.cat([torch.zeros_like(x[:, :1, :fold]), x[:, :-1, :fold]], dim=1)
+    return torch.cat([past, x[:, :, fold:]], dim=2).view(bt, c, h, w)
 
 
 class ShiftedInvertedResidual(nn.Module):

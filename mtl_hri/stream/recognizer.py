@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..model import ModelCard, load_model_dir
+from ..model import InputSpec, ModelCard, load_model_dir
 from .preprocess import FrameGeometry, Normalizer, resize_crop
 
 log = logging.getLogger(__name__)
@@ -85,33 +85,25 @@ def resolve_precision(requested: str, device: torch.device) -> torch.dtype:
     return PRECISIONS[requested]
 
 
-class Recognizer:
-    """Loads `model_dir`; runs whole windows, or streams one frame at a time when the model can."""
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
 
-    def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
-                 streaming: bool = True) -> None:
-        self.device, self.device_warning = resolve_device(device)
-        if self.device_warning:
-            log.warning(self.device_warning)
-        self.dtype = resolve_precision(precision, self.device)
-        model, self.card = load_model_dir(model_dir)
-        self.model = model.to(self.device).eval()
-        self.normalize = Normalizer(self.card.input, self.device)
-        self.streaming = False
-        self.set_streaming(streaming)
+
+class EngineBase:
+    """What every backend shares: the card, frame preparation, stream bookkeeping and result building."""
+
+    card: ModelCard
+    streaming: bool = False
+    _state = None
 
     @property
-    def spec(self):
+    def spec(self) -> InputSpec:
         return self.card.input
 
     @property
     def labels(self) -> dict[str, list[str]]:
         return self.card.labels
-
-    def set_streaming(self, enabled: bool) -> None:
-        """Streams only when asked and the model supports it; forgets any state."""
-        self.streaming = enabled and self.model.supports_streaming
-        self._state = None
 
     def reset_stream(self) -> None:
         self._state = None
@@ -123,6 +115,44 @@ class Recognizer:
     def prepare(self, rgb: np.ndarray) -> tuple[np.ndarray, FrameGeometry]:
         """Source RGB frame -> the uint8 crop the window stores, and how to map back."""
         return resize_crop(rgb, self.card.input)
+
+    def _result(self, logits: dict[str, np.ndarray], coords: np.ndarray | None, vis_logits: np.ndarray | None,
+                geometries: Sequence[FrameGeometry], t0: float, t1: float, t2: float) -> RecognitionResult:
+        """Numpy outputs of one clip: logits per task, coords (S, 2, 2) in [-1, 1], visibility logits (S, 2)."""
+        heads = {task: HeadResult(self.card.labels[task], softmax(v.astype(np.float64))) for task, v in logits.items()}
+        left = right = None
+        if coords is not None:
+            crop_xy = (coords.astype(np.float64) + 1) * (self.card.input.size / 2)
+            conf = 1 / (1 + np.exp(-vis_logits.astype(np.float64)))
+            n_slices, n_frames = crop_xy.shape[0], len(geometries)
+            # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
+            ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
+            src = np.stack([[geometries[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
+            left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
+        t3 = time.perf_counter()
+        return RecognitionResult(heads, left, right, Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))
+
+
+class Recognizer(EngineBase):
+    """PyTorch backend: runs whole windows, or streams one frame at a time when the model can."""
+
+    backend = "torch"
+
+    def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
+                 streaming: bool = True) -> None:
+        self.device, self.device_warning = resolve_device(device)
+        if self.device_warning:
+            log.warning(self.device_warning)
+        self.dtype = resolve_precision(precision, self.device)
+        model, self.card = load_model_dir(model_dir)
+        self.model = model.to(self.device).eval()
+        self.normalize = Normalizer(self.card.input, self.device)
+        self.set_streaming(streaming)
+
+    def set_streaming(self, enabled: bool) -> None:
+        """Streams only when asked and the model supports it; forgets any state."""
+        self.streaming = enabled and self.model.supports_streaming
+        self._state = None
 
     def _autocast(self):
         if self.dtype == torch.float32:
@@ -143,7 +173,7 @@ class Recognizer:
                 out, self._state = self.model.prime(clip)
             else:
                 out = self.model(clip)
-        return self._result(out, geometries, t0, t1)
+        return self._torch_result(out, geometries, t0, t1)
 
     @torch.inference_mode()
     def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
@@ -155,25 +185,32 @@ class Recognizer:
         t1 = time.perf_counter()
         with self._autocast():
             out, self._state = self.model.step(x, self._state)
-        return self._result(out, [geometry], t0, t1)
+        return self._torch_result(out, [geometry], t0, t1)
 
-    def _result(self, out, geometries: Sequence[FrameGeometry], t0: float, t1: float) -> RecognitionResult:
+    def _torch_result(self, out, geometries: Sequence[FrameGeometry], t0: float, t1: float) -> RecognitionResult:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t2 = time.perf_counter()
-        heads = {
-            task: HeadResult(self.card.labels[task], torch.softmax(logits[0].float(), -1).cpu().numpy())
-            for task, logits in out.logits.items()
-        }
-        left = right = None
-        if out.hand_coords is not None:
-            size = self.card.input.size
-            crop_xy = (out.hand_coords[0].float().cpu().numpy() + 1) * (size / 2)  # (S, 2 hands, 2)
-            conf = torch.sigmoid(out.hand_visibility[0].float()).cpu().numpy()  # (S, 2)
-            n_slices, n_frames = crop_xy.shape[0], len(geometries)
-            # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
-            ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
-            src = np.stack([[geometries[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
-            left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
-        t3 = time.perf_counter()
-        return RecognitionResult(heads, left, right, Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))
+        logits = {task: v[0].float().cpu().numpy() for task, v in out.logits.items()}
+        if out.hand_coords is None:
+            return self._result(logits, None, None, geometries, t0, t1, t2)
+        return self._result(logits, out.hand_coords[0].float().cpu().numpy(),
+                            out.hand_visibility[0].float().cpu().numpy(), geometries, t0, t1, t2)
+
+
+BACKENDS = ("auto", "torch", "onnxruntime")
+
+
+def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "auto", precision: str = "auto",
+                  streaming: bool = True) -> EngineBase:
+    """`torch`, `onnxruntime`, or `auto`: ONNX Runtime on the CPU when the directory holds an export."""
+    from .onnx_engine import OnnxRecognizer, has_onnx_export
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend '{backend}' ({', '.join(BACKENDS)})")
+    if backend == "auto":
+        on_cpu = resolve_device(device)[0].type == "cpu"
+        backend = "onnxruntime" if on_cpu and has_onnx_export(model_dir) else "torch"
+    if backend == "onnxruntime":
+        return OnnxRecognizer(model_dir, device=device, streaming=streaming)
+    return Recognizer(model_dir, device=device, precision=precision, streaming=streaming)

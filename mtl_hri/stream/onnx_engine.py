@@ -1,0 +1,112 @@
+"""ONNX Runtime backend: the exported graphs run without PyTorch on the hot path (numpy in, numpy out).
+
+Streaming state travels as explicit tensors. Priming steps the window's frames through the
+per-frame graph from a zero state, which is exactly what the full window computes.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..model.checkpoint import load_card
+from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
+from .preprocess import FrameGeometry
+from .recognizer import EngineBase, RecognitionResult, resolve_device
+
+
+def has_onnx_export(model_dir: str | Path) -> bool:
+    return (Path(model_dir) / WINDOW_FILE).is_file()
+
+
+def providers_for(device: str) -> list[str]:
+    """TensorRT, then CUDA, then CPU, as far as this onnxruntime build has them and the device asks."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    wanted = ["CPUExecutionProvider"]
+    if device != "cpu":
+        wanted = ["TensorrtExecutionProvider", "CUDAExecutionProvider", *wanted]
+    return [p for p in wanted if p in available]
+
+
+class OnnxRecognizer(EngineBase):
+    backend = "onnxruntime"
+
+    def __init__(self, model_dir: str | Path, device: str = "auto", streaming: bool = True,
+                 threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        model_dir = Path(model_dir)
+        if not has_onnx_export(model_dir):
+            raise ValueError(f"{model_dir} has no {WINDOW_FILE}; run `mtl-hri-export --model {model_dir}` first")
+        self.card = load_card(model_dir)
+        self.device_warning = None
+        if device != "cpu":  # validates the request; GPU use depends on the installed onnxruntime
+            self.device_warning = resolve_device(device)[1]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        self.providers = providers_for(device)
+        self.device = "cuda" if self.providers[0] != "CPUExecutionProvider" else "cpu"
+        self.window = ort.InferenceSession(str(model_dir / WINDOW_FILE), options, providers=self.providers)
+        stream_path = model_dir / STREAM_FILE
+        self.stream = (ort.InferenceSession(str(stream_path), options, providers=self.providers)
+                       if stream_path.is_file() else None)
+        spec = self.card.input
+        self._mean = np.asarray(spec.mean, np.float32) * 255
+        self._inv_std = 1 / (np.asarray(spec.std, np.float32) * 255)
+        self._outputs = output_names(self.card)
+        self.set_streaming(streaming)
+
+    def set_streaming(self, enabled: bool) -> None:
+        self.streaming = enabled and self.stream is not None
+        self._state = None
+
+    def _normalize(self, frames: np.ndarray) -> np.ndarray:
+        """(T, H, W, 3) uint8 -> (T, 3, H, W) float32."""
+        x = (frames.astype(np.float32) - self._mean) * self._inv_std
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def _zero_state(self) -> dict[str, np.ndarray]:
+        return {i.name: np.zeros(i.shape, np.float32) for i in self.stream.get_inputs() if i.name != "frame"}
+
+    def _step(self, frame: np.ndarray) -> list[np.ndarray]:
+        """Runs one normalised frame (3, H, W) through the streaming graph and keeps the new state."""
+        results = self.stream.run(None, {"frame": frame[None], **self._state})
+        n = len(self._outputs)
+        names = [i.name for i in self.stream.get_inputs() if i.name != "frame"]
+        self._state = dict(zip(names, results[n:]))
+        return results[:n]
+
+    def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
+        t0 = time.perf_counter()
+        x = self._normalize(frames)
+        t1 = time.perf_counter()
+        if self.streaming:
+            self._state = self._zero_state()
+            for frame in x:
+                outputs = self._step(frame)
+            # the window graph's per-frame hands are not needed: the newest frame's are in `outputs`
+            geometries = [geometries[-1]]
+        else:
+            outputs = self.window.run(None, {"clip": x[None]})
+        return self._finish(outputs, geometries, t0, t1)
+
+    def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
+        if self._state is None:
+            raise RuntimeError("the stream is not primed: run infer() on a full window first")
+        t0 = time.perf_counter()
+        x = self._normalize(frame[None])[0]
+        t1 = time.perf_counter()
+        return self._finish(self._step(x), [geometry], t0, t1)
+
+    def _finish(self, outputs: list[np.ndarray], geometries: Sequence[FrameGeometry], t0: float,
+                t1: float) -> RecognitionResult:
+        t2 = time.perf_counter()
+        tasks = list(self.card.labels)
+        logits = {task: outputs[i][0] for i, task in enumerate(tasks)}
+        coords, vis = outputs[len(tasks)][0], outputs[len(tasks) + 1][0]
+        return self._result(logits, coords, vis, geometries, t0, t1, t2)

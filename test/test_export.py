@@ -1,0 +1,77 @@
+"""ONNX export and the ONNX Runtime backend against PyTorch."""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
+from mtl_hri.model.export import STREAM_FILE, WINDOW_FILE, export_onnx, verify_onnx
+from mtl_hri.stream import FrameWindow
+from mtl_hri.stream.onnx_engine import OnnxRecognizer
+from mtl_hri.stream.recognizer import Recognizer, create_engine
+
+from .conftest import SMALL_LABELS
+from .test_model import trained_like
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    d = tmp_path_factory.mktemp("onnx_model")
+    torch.manual_seed(0)
+    model = trained_like(build_model(ArchConfig(), SMALL_LABELS, pretrained=False))
+    card = ModelCard("onnx_test", ArchConfig(), SMALL_LABELS, input=InputSpec(frames=8))
+    model.window_frames = 8
+    save_model_dir(model, card, d)
+    export_onnx(model, card, d)
+    return d, model, card
+
+
+def test_export_writes_window_and_stream_graphs_matching_torch(exported):
+    d, model, card = exported
+    assert (d / WINDOW_FILE).is_file() and (d / STREAM_FILE).is_file()
+    diffs = verify_onnx(model, card, d)
+    assert diffs["window"] <= 1e-3 and diffs["stream"] <= 1e-3, diffs
+
+
+def frames_from(footage, n):
+    cap = cv2.VideoCapture(str(footage))
+    return [cv2.cvtColor(cap.read()[1], cv2.COLOR_BGR2RGB) for _ in range(n)]
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_onnxruntime_engine_matches_torch_engine_on_real_frames(exported, footage, streaming):
+    d, _, card = exported
+    torch_engine = Recognizer(d, device="cpu", streaming=streaming)
+    ort_engine = OnnxRecognizer(d, device="cpu", streaming=streaming)
+    assert ort_engine.streaming == streaming
+    window = FrameWindow(card.input.frames, (card.input.size,) * 2 + (3,), sample_fps=0)
+    rgb = frames_from(footage, card.input.frames + 4)
+    results = []
+    for i, frame in enumerate(rgb):
+        crop, geometry = torch_engine.prepare(frame)
+        window.push(i * 0.1, crop, geometry)
+        if not window.full:
+            continue
+        snap = window.snapshot()
+        if streaming and torch_engine.stream_ready:
+            pair = torch_engine.step(crop, geometry), ort_engine.step(crop, geometry)
+        else:
+            pair = torch_engine.infer(snap.frames, snap.metas), ort_engine.infer(snap.frames, snap.metas)
+        results.append(pair)
+    assert len(results) == 5
+    for a, b in results:
+        for task in SMALL_LABELS:
+            assert np.abs(a.heads[task].probs - b.heads[task].probs).max() <= 1e-3
+        for ta, tb in ((a.left, b.left), (a.right, b.right)):
+            assert np.abs(ta.xy[-1] - tb.xy[-1]).max() <= 1e-3 * 768  # 1e-3 of normalised range in pixels
+            assert np.abs(ta.confidence[-1] - tb.confidence[-1]).max() <= 1e-3
+
+
+def test_auto_backend_prefers_onnxruntime_on_cpu_when_exported(exported, model_dir):
+    d, _, _ = exported
+    assert create_engine(d, "auto", device="cpu").backend == "onnxruntime"
+    assert create_engine(model_dir, "auto", device="cpu").backend == "torch"  # no export there
+    with pytest.raises(ValueError, match="mtl-hri-export"):
+        OnnxRecognizer(model_dir)
+    with pytest.raises(ValueError, match="unknown backend"):
+        create_engine(d, "tensorflow")
