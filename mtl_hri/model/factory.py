@@ -7,16 +7,26 @@ from typing import Callable
 from torch import nn
 
 from .config import ArchConfig
+from .cross_stitch import CrossStitchSharing
+from .lws import LWSSharing
+from .mfnet import build_mfnet3d
 from .network import MultiTaskNet
 from .sharing import HardSharing
 from .trunk import StagedTrunk
 from .tsm import build_tsm_mobilenet_v2
+from .video_resnet import build_mc3_18, build_r2plus1d_18, build_r3d_18
 
 TRUNKS: dict[str, Callable[[ArchConfig, bool], StagedTrunk]] = {
     "tsm_mobilenet_v2": build_tsm_mobilenet_v2,
+    "r3d_18": build_r3d_18,
+    "mc3_18": build_mc3_18,
+    "r2plus1d_18": build_r2plus1d_18,
+    "mfnet3d": build_mfnet3d,
 }
 SHARING: dict[str, Callable[..., nn.Module]] = {
     "hard": HardSharing,
+    "cross_stitch": CrossStitchSharing,
+    "lws": LWSSharing,
 }
 
 
