@@ -31,6 +31,14 @@ class Targets:
     has_hands: torch.Tensor | None = None  # (B,) bool; None = every sample has hand annotations
     task: torch.Tensor | None = None  # (B,) long in {0: action, 1: gesture, 2: none}, IGNORE allowed; gate target
 
+    def to(self, device: torch.device | str, tasks: list[str] | None = None) -> "Targets":
+        """On `device`, keeping only the labels of `tasks` (all when None), e.g. for an STL model."""
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device, non_blocking=True)
+
+        labels = {k: move(v) for k, v in self.labels.items() if tasks is None or k in tasks}
+        return Targets(labels, move(self.hands), move(self.hand_visible), move(self.has_hands), move(self.task))
+
 
 @dataclass
 class LossConfig:

@@ -1,0 +1,98 @@
+"""The training recipe as data: one YAML file selects every trunk, sharing strategy and weighting."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..model.config import ArchConfig, InputSpec
+from .losses import LossConfig
+
+
+@dataclass
+class OptimConfig:
+    """Paper 002's recipe by default: SGD + Nesterov, wd 5e-4, triangular cyclic LR 5e-4..5e-3."""
+
+    name: str = "sgd"  # sgd | adamw
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    lr_min: float = 5e-4
+    lr_max: float = 5e-3
+    cycle_epochs: float = 20.0  # a full triangle (up and down)
+    cross_stitch_lr_mult: float = 10.0  # α learns faster than the columns (Misra et al.)
+    grad_clip: float = 0.0  # 0 disables
+
+
+@dataclass
+class WeightingConfig:
+    name: str = "average"  # average | dwa | uncertainty
+    temperature: float = 2.0  # DWA
+
+
+@dataclass
+class NESConfig:
+    """LWS only: assignments sampled per step and the NES step size on the logits."""
+
+    samples: int = 2
+    lr: float = 0.1
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    data: str  # a data YAML (see config/data/)
+    arch: ArchConfig = field(default_factory=ArchConfig)
+    input: InputSpec = field(default_factory=InputSpec)
+    tasks: list[str] = field(default_factory=lambda: ["action", "gesture"])  # one task = an STL baseline
+    hands: bool = True  # train the hand head (needs hand labels)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    weighting: WeightingConfig = field(default_factory=WeightingConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    nes: NESConfig = field(default_factory=NESConfig)
+    epochs: int = 60
+    batch_size: int = 8
+    amp: bool = True  # bf16 autocast on CUDA; ignored on the CPU
+    seed: int = 0
+    workers: int = 2
+    max_steps_per_epoch: int = 0  # 0: the whole training set
+    out: str = "runs/default"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, values: dict[str, Any]):
+    """A dataclass from a dict, recursing into dataclass fields and rejecting unknown keys."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    kwargs = {}
+    for key, value in values.items():
+        default = names[key].default_factory() if names[key].default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            value = _build(type(default), value)
+        elif isinstance(names[key].default, tuple) and isinstance(value, list):  # YAML has no tuples
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """A TrainConfig from YAML; `data` is resolved relative to the YAML's directory if not absolute."""
+    path = Path(path)
+    values = yaml.safe_load(path.read_text()) or {}
+    for dotted, value in (overrides or {}).items():
+        node = values
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    cfg = _build(TrainConfig, values)
+    if not Path(cfg.data).is_absolute() and not Path(cfg.data).exists():
+        cfg.data = str((path.parent / cfg.data).resolve())
+    return cfg
