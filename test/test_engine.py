@@ -75,3 +75,25 @@ def test_recognizer_on_real_footage(model_dir, footage, caplog):
         # DSNT points lie inside the crop, hence inside the 768x576 source image
         assert np.all((track.xy >= -0.5) & (track.xy <= [767.5, 575.5]))
     assert result.timings.inference_ms > 0
+
+
+def test_batched_windows_and_frames_equal_one_at_a_time(model_dir):
+    """The node batches cameras that are due together; batching must not change any camera's result."""
+    engine = Recognizer(model_dir, device="cpu", streaming=True)
+    spec = engine.spec
+    rng = np.random.default_rng(3)
+    windows = [rng.integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8) for _ in range(2)]
+    geometry = [resize_crop(np.zeros((480, 640, 3), np.uint8), spec)[1]] * spec.frames
+    batched = engine.infer_many([(w, geometry) for w in windows])
+    single = [engine.infer_many([(w, geometry)])[0] for w in windows]
+    for (rb, sb), (rs, ss) in zip(batched, single):
+        assert np.allclose(rb.heads["action"].probs, rs.heads["action"].probs, atol=1e-5)
+        assert np.allclose(rb.left.xy, rs.left.xy, atol=1e-3)
+        for a, b in zip(sb.shifts, ss.shifts):
+            assert torch.allclose(a, b, atol=1e-5)
+    frames = [rng.integers(0, 256, (spec.size, spec.size, 3), np.uint8) for _ in range(2)]
+    stepped = engine.step_many([(f, geometry[0], s) for f, (_, s) in zip(frames, batched)])
+    alone = [engine.step_many([(f, geometry[0], s)])[0] for f, (_, s) in zip(frames, single)]
+    for (ra, _), (rb, _) in zip(stepped, alone):
+        assert np.allclose(ra.heads["gesture"].probs, rb.heads["gesture"].probs, atol=1e-5)
+        assert np.allclose(ra.right.xy, rb.right.xy, atol=1e-3)

@@ -31,6 +31,17 @@ class StreamState:
     pooled: torch.Tensor  # (B, T, C) pooled deep features of the last T frames, oldest first
     count: torch.Tensor  # (B,) frames seen, float (the mean divides by min(count, T))
 
+    @staticmethod
+    def cat(states: list["StreamState"]) -> "StreamState":
+        """Several streams' states as one batch."""
+        return StreamState([torch.cat(s) for s in zip(*(st.shifts for st in states))],
+                           torch.cat([st.pooled for st in states]), torch.cat([st.count for st in states]))
+
+    def split(self) -> list["StreamState"]:
+        """One state per batch row."""
+        return [StreamState([s[b : b + 1] for s in self.shifts], self.pooled[b : b + 1], self.count[b : b + 1])
+                for b in range(self.pooled.shape[0])]
+
 
 class MultiTaskNet(nn.Module):
     def __init__(self, arch: ArchConfig, n_classes: dict[str, int], sharing: nn.Module, window_frames: int) -> None:

@@ -26,8 +26,9 @@ class Received:
 
 
 class OutputListener(Node):
-    def __init__(self, namespace: str, image_topic: str | None = None, debug: bool = False) -> None:
-        super().__init__("mtl_hri_listener")
+    def __init__(self, namespace: str, image_topic: str | None = None, debug: bool = False,
+                 name: str = "mtl_hri_listener") -> None:
+        super().__init__(name)
         self.received = Received()
         self.lock = threading.Lock()
         reliable = QoSProfile(depth=50, reliability=QoSReliabilityPolicy.RELIABLE)
@@ -37,7 +38,7 @@ class OutputListener(Node):
         self.create_subscription(PoseArray, f"{ns}/hands", self._on_hands, reliable)
         self.create_subscription(DiagnosticArray, "/diagnostics", lambda m: self._add("diagnostics", m), 10)
         if image_topic:
-            self.create_subscription(Image, image_topic, self._on_image, QoSProfile(depth=10))
+            self.create_subscription(Image, image_topic, self._on_image, QoSProfile(depth=50))
         if debug:
             self.create_subscription(Image, f"{ns}/debug_image", self._on_debug, 1)
 
@@ -61,11 +62,11 @@ class OutputListener(Node):
         with self.lock:
             self.received.debug_image = msg
 
-    def diagnostic_values(self) -> dict[str, str]:
-        """Key/values of the newest mtl_hri diagnostic status."""
+    def diagnostic_values(self, suffix: str = "") -> dict[str, str]:
+        """Key/values of the newest mtl_hri diagnostic status (whose name ends with `suffix`, e.g. a camera)."""
         with self.lock:
             for array in reversed(self.received.diagnostics):
                 for status in array.status:
-                    if status.name.startswith("mtl_hri"):
+                    if status.name.startswith("mtl_hri") and status.name.endswith(suffix):
                         return {kv.key: kv.value for kv in status.values}
         return {}

@@ -73,40 +73,36 @@ class OnnxRecognizer(EngineBase):
     def _zero_state(self) -> dict[str, np.ndarray]:
         return {i.name: np.zeros(i.shape, np.float32) for i in self.stream.get_inputs() if i.name != "frame"}
 
-    def _step(self, frame: np.ndarray) -> list[np.ndarray]:
-        """Runs one normalised frame (3, H, W) through the streaming graph and keeps the new state."""
-        results = self.stream.run(None, {"frame": frame[None], **self._state})
+    def _step(self, frame: np.ndarray, state: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
+        """One normalised frame (3, H, W) through the streaming graph -> (outputs, new state)."""
+        results = self.stream.run(None, {"frame": frame[None], **state})
         n = len(self._outputs)
-        names = [i.name for i in self.stream.get_inputs() if i.name != "frame"]
-        self._state = dict(zip(names, results[n:]))
-        return results[:n]
+        return dict(zip(self._outputs, results[:n])), dict(zip(state, results[n:]))
 
-    def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
-        t0 = time.perf_counter()
-        x = self._normalize(frames)
-        t1 = time.perf_counter()
-        if self.streaming:
-            self._state = self._zero_state()
-            for frame in x:
-                outputs = self._step(frame)
-            # the window graph's per-frame hands are not needed: the newest frame's are in `outputs`
-            geometries = [geometries[-1]]
-        else:
-            outputs = self.window.run(None, {"clip": x[None]})
-        return self._finish(outputs, geometries, t0, t1)
+    # The graphs are exported for batch 1, so cameras run one after another here (each costs little).
+    def infer_many(self, windows):
+        out = []
+        for frames, geometries in windows:
+            t0 = time.perf_counter()
+            x = self._normalize(frames)
+            t1 = time.perf_counter()
+            state = None
+            if self.streaming:  # priming = stepping the window from a zero state, as the full window computes
+                state = self._zero_state()
+                for frame in x:
+                    outputs, state = self._step(frame, state)
+                geometries = [geometries[-1]]  # the newest frame's hands are what streaming gives
+            else:
+                outputs = dict(zip(self._outputs, self.window.run(None, {"clip": x[None]})))
+            out.append((self._results(outputs, [geometries], t0, t1, time.perf_counter())[0], state))
+        return out
 
-    def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
-        if self._state is None:
-            raise RuntimeError("the stream is not primed: run infer() on a full window first")
-        t0 = time.perf_counter()
-        x = self._normalize(frame[None])[0]
-        t1 = time.perf_counter()
-        return self._finish(self._step(x), [geometry], t0, t1)
-
-    def _finish(self, outputs: list[np.ndarray], geometries: Sequence[FrameGeometry], t0: float,
-                t1: float) -> RecognitionResult:
-        t2 = time.perf_counter()
-        tasks = list(self.card.labels)
-        logits = {task: outputs[i][0] for i, task in enumerate(tasks)}
-        coords, vis = outputs[len(tasks)][0], outputs[len(tasks) + 1][0]
-        return self._result(logits, coords, vis, geometries, t0, t1, t2)
+    def step_many(self, items):
+        out = []
+        for frame, geometry, state in items:
+            t0 = time.perf_counter()
+            x = self._normalize(frame[None])[0]
+            t1 = time.perf_counter()
+            outputs, state = self._step(x, state)
+            out.append((self._results(outputs, [[geometry]], t0, t1, time.perf_counter())[0], state))
+        return out

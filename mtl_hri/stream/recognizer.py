@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..model import InputSpec, ModelCard, load_model_dir
+from ..model import InputSpec, ModelCard, StreamState, load_model_dir
 from .preprocess import FrameGeometry, Normalizer, resize_crop
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,12 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+Window = tuple[np.ndarray, Sequence[FrameGeometry]]  # (T, size, size, 3) uint8 crops oldest first, geometries
+
+
 class EngineBase:
-    """What every backend shares: the card, frame preparation, stream bookkeeping and result building."""
+    """What every backend shares. Backends implement `infer_many` and `step_many`, which take and return
+    explicit stream states so one engine can serve many cameras; `infer` / `step` keep one internal stream."""
 
     card: ModelCard
     streaming: bool = False
@@ -116,25 +120,50 @@ class EngineBase:
         """Source RGB frame -> the uint8 crop the window stores, and how to map back."""
         return resize_crop(rgb, self.card.input)
 
-    def _result(self, logits: dict[str, np.ndarray], coords: np.ndarray | None, vis_logits: np.ndarray | None,
-                geometries: Sequence[FrameGeometry], t0: float, t1: float, t2: float) -> RecognitionResult:
-        """Numpy outputs of one clip: logits per task, coords (S, 2, 2) in [-1, 1], visibility logits (S, 2)."""
-        heads = {task: HeadResult(self.card.labels[task], softmax(v.astype(np.float64))) for task, v in logits.items()}
-        left = right = None
-        if coords is not None:
-            crop_xy = (coords.astype(np.float64) + 1) * (self.card.input.size / 2)
-            conf = 1 / (1 + np.exp(-vis_logits.astype(np.float64)))
-            n_slices, n_frames = crop_xy.shape[0], len(geometries)
-            # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
-            ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
-            src = np.stack([[geometries[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
-            left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
+    def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, object]]:
+        """Whole windows in one batch -> (result, stream state after the window, or None when not streaming)."""
+        raise NotImplementedError
+
+    def step_many(self, items: Sequence[tuple[np.ndarray, FrameGeometry, object]]) -> list[tuple[RecognitionResult, object]]:
+        """(new frame, its geometry, the stream state) per stream, in one batch -> (result, new state)."""
+        raise NotImplementedError
+
+    def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
+        """A whole window; when streaming, it also primes the internal stream for `step`."""
+        (result, self._state), = self.infer_many([(frames, geometries)])
+        return result
+
+    def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
+        """One new frame of the internal stream; hands are for this frame only."""
+        if self._state is None:
+            raise RuntimeError("the stream is not primed: run infer() on a full window first")
+        (result, self._state), = self.step_many([(frame, geometry, self._state)])
+        return result
+
+    def _results(self, outputs: dict[str, np.ndarray], geometries: Sequence[Sequence[FrameGeometry]],
+                 t0: float, t1: float, t2: float) -> list[RecognitionResult]:
+        """Batched numpy outputs (`logits_<task>` (B, n), `hand_coords` (B, S, 2, 2), `hand_visibility` (B, S, 2))."""
         t3 = time.perf_counter()
-        return RecognitionResult(heads, left, right, Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))
+        timings = Timings((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
+        results = []
+        for b, geoms in enumerate(geometries):
+            heads = {task: HeadResult(classes, softmax(outputs[f"logits_{task}"][b].astype(np.float64)))
+                     for task, classes in self.card.labels.items()}
+            left = right = None
+            if "hand_coords" in outputs:
+                crop_xy = (outputs["hand_coords"][b].astype(np.float64) + 1) * (self.card.input.size / 2)
+                conf = 1 / (1 + np.exp(-outputs["hand_visibility"][b].astype(np.float64)))
+                n_slices, n_frames = crop_xy.shape[0], len(geoms)
+                # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
+                ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
+                src = np.stack([[geoms[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
+                left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
+            results.append(RecognitionResult(heads, left, right, timings))
+        return results
 
 
 class Recognizer(EngineBase):
-    """PyTorch backend: runs whole windows, or streams one frame at a time when the model can."""
+    """PyTorch backend: batches windows (or streamed frames) of several cameras into one forward pass."""
 
     backend = "torch"
 
@@ -160,42 +189,38 @@ class Recognizer(EngineBase):
         return torch.autocast(self.device.type, dtype=self.dtype)
 
     @torch.inference_mode()
-    def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
-        """A whole window: (T, size, size, 3) uint8 crops, oldest first, one geometry per frame.
-
-        When streaming, this also primes the state so the following frames can be stepped.
-        """
+    def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, StreamState | None]]:
         t0 = time.perf_counter()
-        clip = self.normalize(frames)
+        clips = torch.cat([self.normalize(frames) for frames, _ in windows])
         t1 = time.perf_counter()
         with self._autocast():
             if self.streaming:
-                out, self._state = self.model.prime(clip)
+                out, state = self.model.prime(clips)
+                states = state.split()
             else:
-                out = self.model(clip)
-        return self._torch_result(out, geometries, t0, t1)
+                out, states = self.model(clips), [None] * len(windows)
+        results = self._torch_results(out, [g for _, g in windows], t0, t1)
+        return list(zip(results, states))
 
     @torch.inference_mode()
-    def step(self, frame: np.ndarray, geometry: FrameGeometry) -> RecognitionResult:
-        """One new frame after `infer` primed the stream; hands are for this frame only."""
-        if self._state is None:
-            raise RuntimeError("the stream is not primed: run infer() on a full window first")
+    def step_many(self, items) -> list[tuple[RecognitionResult, StreamState]]:
         t0 = time.perf_counter()
-        x = self.normalize(frame[None])[:, 0]
+        x = torch.cat([self.normalize(frame[None])[:, 0] for frame, _, _ in items])
         t1 = time.perf_counter()
         with self._autocast():
-            out, self._state = self.model.step(x, self._state)
-        return self._torch_result(out, [geometry], t0, t1)
+            out, state = self.model.step(x, StreamState.cat([s for _, _, s in items]))
+        results = self._torch_results(out, [[g] for _, g, _ in items], t0, t1)
+        return list(zip(results, state.split()))
 
-    def _torch_result(self, out, geometries: Sequence[FrameGeometry], t0: float, t1: float) -> RecognitionResult:
+    def _torch_results(self, out, geometries, t0: float, t1: float) -> list[RecognitionResult]:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t2 = time.perf_counter()
-        logits = {task: v[0].float().cpu().numpy() for task, v in out.logits.items()}
-        if out.hand_coords is None:
-            return self._result(logits, None, None, geometries, t0, t1, t2)
-        return self._result(logits, out.hand_coords[0].float().cpu().numpy(),
-                            out.hand_visibility[0].float().cpu().numpy(), geometries, t0, t1, t2)
+        outputs = {f"logits_{task}": v.float().cpu().numpy() for task, v in out.logits.items()}
+        if out.hand_coords is not None:
+            outputs["hand_coords"] = out.hand_coords.float().cpu().numpy()
+            outputs["hand_visibility"] = out.hand_visibility.float().cpu().numpy()
+        return self._results(outputs, geometries, t0, t1, t2)
 
 
 BACKENDS = ("auto", "torch", "onnxruntime")
