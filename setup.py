@@ -40,6 +40,8 @@ setup(
             "mtl-hri-init-model = mtl_hri.tools.init_model:main",
             "mtl-hri-fetch-footage = mtl_hri.tools.fetch_footage:main",
             "mtl-hri-export = mtl_hri.tools.export:main",
+            "mtl-hri-synth = mtl_hri.tools.synth:main",
+            "mtl-hri-bench = mtl_hri.tools.bench:main",
         ],
     },
 )
