@@ -28,6 +28,7 @@ NONE = "none"
 CAMERA_SILENT_AFTER = 2.0  # s without images before diagnostics warn
 TRAIL = 12  # hand positions kept for the debug trail
 THROTTLE = 5.0  # s between repeated warnings of one kind
+MAX_CATCH_UP = 3  # a streaming worker this many frames behind steps through them; further behind, it re-primes
 
 
 @dataclass
@@ -42,9 +43,9 @@ class Job:
     """Work for the inference worker: a whole window (prime / recompute) or one streamed frame."""
 
     camera: "Camera"
-    kind: str  # "window" | "frame"
-    frames: np.ndarray  # (T, S, S, 3) for a window, (S, S, 3) for a frame
-    geometries: Any  # list of FrameGeometry for a window, one FrameGeometry for a frame
+    kind: str  # "window": (re)compute a whole window | "frames": step the stream through new frames
+    frames: np.ndarray  # (n, S, S, 3), oldest first
+    geometries: list[FrameGeometry]  # one per frame
     newest: FrameMeta
     stamp: float
     due: bool  # publish a decision for it
@@ -148,8 +149,8 @@ class Camera:
         return w.sampled_total > self._processed if streaming else w.decisions_due > self._taken_seq
 
     def next_job(self, streaming: bool) -> Job | None:
-        """Streaming steps one frame when exactly one is new; after a reset, or when the worker fell behind,
-        it primes on the newest full window instead: stale frames are skipped, never queued."""
+        """Streaming steps through the new frames when there are a few; after a reset, or when the worker fell
+        further behind, it primes on the newest full window instead: stale frames are skipped, never queued."""
         w = self.window
         due = w.decisions_due > self._taken_seq
         self.windows_skipped += max(0, w.decisions_due - self._taken_seq - 1)
@@ -161,9 +162,9 @@ class Camera:
                 self._resets_seen, self.stream_state = w.resets, None
             if not w.full:
                 return None
-            if new == 1 and self.stream_state is not None:
-                frame, stamp, meta = w.newest()
-                return Job(self, "frame", frame, meta.geometry, meta, stamp, due)
+            if 1 <= new <= MAX_CATCH_UP and self.stream_state is not None:
+                frames, stamps, metas = w.newest(new)
+                return Job(self, "frames", frames, [m.geometry for m in metas], metas[-1], float(stamps[-1]), due)
         snap = w.snapshot()
         return Job(self, "window", snap.frames, [m.geometry for m in snap.metas], snap.metas[-1],
                    float(snap.stamps[-1]), due)

@@ -236,13 +236,17 @@ class RecognizerNode(Node):
                 self._run_jobs(engine, jobs)
 
     def _run_jobs(self, engine: EngineBase, jobs: list[Job]) -> None:
-        """One batched forward pass per kind of work: whole windows, and streamed frames."""
+        """Batched forward passes: all whole windows at once, then the streams' new frames, one step at a time."""
         windows = [j for j in jobs if j.kind == "window"]
-        frames = [j for j in jobs if j.kind == "frame"]
+        streams = [j for j in jobs if j.kind == "frames"]
         try:
             done = list(zip(windows, engine.infer_many([(j.frames, j.geometries) for j in windows]) if windows else []))
-            done += zip(frames, engine.step_many([(j.frames, j.geometries, j.camera.stream_state) for j in frames])
-                        if frames else [])
+            latest = {id(j): (None, j.camera.stream_state) for j in streams}
+            for i in range(max((len(j.frames) for j in streams), default=0)):
+                batch = [j for j in streams if i < len(j.frames)]
+                outs = engine.step_many([(j.frames[i], j.geometries[i], latest[id(j)][1]) for j in batch])
+                latest.update({id(j): out for j, out in zip(batch, outs)})
+            done += [(j, latest[id(j)]) for j in streams]
         except RuntimeError as exc:  # e.g. CUDA out of memory: report, re-prime, keep serving
             with self._cond:
                 for job in jobs:

@@ -140,10 +140,10 @@ class FrameWindow(Generic[Meta]):
             seq=self.decisions_due,
         )
 
-    def newest(self) -> tuple[np.ndarray, float, Meta | None]:
-        """A copy of the newest frame, its stamp and meta."""
-        i = (self._head - 1) % self.length
-        return self._frames[i].copy(), float(self._stamps[i]), self._metas[i]
+    def newest(self, n: int = 1) -> tuple[np.ndarray, np.ndarray, list[Meta | None]]:
+        """Copies of the newest n frames (oldest first), their stamps and metas."""
+        order = (self._head - min(n, self._count) + np.arange(min(n, self._count))) % self.length
+        return self._frames[order], self._stamps[order], [self._metas[i] for i in order]
 
     def _slot(self, stamp: float) -> int:
         return math.floor((stamp - self._t0) * self.sample_fps + JITTER + EPS)

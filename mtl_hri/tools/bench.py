@@ -1,6 +1,7 @@
 """`mtl-hri-bench`: measured speed, printed as a table and written as JSON.
 
     mtl-hri-bench models [--trunks ...] [--sharing ...] [--onnx]   model only: params, GMACs, ms per window/frame
+    mtl-hri-bench e2e [--duration 300] [--sweep 15 30 60 ...]       through real DDS on loopback, separate processes
 """
 from __future__ import annotations
 
@@ -125,6 +126,131 @@ def run_models(args: argparse.Namespace) -> dict:
     return {"models": [asdict(r) for r in rows]}
 
 
+@dataclass
+class E2ERow:
+    name: str
+    camera_fps: float
+    duration_s: float
+    frames_sent: int
+    frames_received: int  # by the node, from its diagnostics (-1: not reported)
+    windows_skipped: int
+    decisions: int
+    decisions_per_s: float
+    latency_p50_ms: float  # frame stamp -> the listener receiving `hands`
+    latency_p99_ms: float
+    first_minute_p99_ms: float
+    last_minute_p99_ms: float
+    rss_mb: float
+    peak_rss_mb: float
+    inference_ms_p50: float
+
+    @property
+    def dropped(self) -> int:
+        return self.frames_sent - self.frames_received if self.frames_received >= 0 else -1
+
+    @property
+    def lag_ratio(self) -> float:
+        return self.last_minute_p99_ms / self.first_minute_p99_ms
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def run_e2e(name: str, executable: str, params: list[str], fps: float, duration: float, video: Path,
+            env: dict[str, str], warmup: float = 8.0) -> E2ERow:
+    """One configuration: recognizer (or the naive node), a video publisher at `fps`, and this process listening."""
+    import rclpy
+
+    from ..ros.listener import OutputListener
+    from .procs import RosProcess
+
+    ns = f"/bench_{name}"
+    listener = OutputListener(ns, name=f"bench_listener_{name}")
+    node = RosProcess(executable, ["-r", f"__ns:={ns}", "-r", "image:=/bench/image", *params], env)
+    try:
+        ready = time.monotonic() + 60
+        while time.monotonic() < ready and not listener.received.diagnostics and executable == "recognizer":
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        if executable != "recognizer":
+            t_end = time.monotonic() + 8  # the naive node has no diagnostics: give it time to load
+            while time.monotonic() < t_end:
+                rclpy.spin_once(listener, timeout_sec=0.1)
+        total = warmup + duration
+        sent = int(total * fps)
+        publisher = RosProcess("video_publisher", ["-r", "image:=/bench/image", "-p", f"video:={video}",
+                                                   "-p", f"rate:={fps}", "-p", "loop:=true", "-p", "frame_id:=bench",
+                                                   "-p", f"max_frames:={sent}"], env)
+        start = time.time()
+        end = time.monotonic() + total + 30  # the publisher stops itself after `sent` frames
+        with tqdm(total=int(total), desc=f"{name} @ {fps:g} fps", unit="s", leave=False) as bar:
+            while time.monotonic() < end and publisher.alive():
+                rclpy.spin_once(listener, timeout_sec=0.05)
+                bar.update(max(0, min(int(total), int(time.time() - start)) - bar.n))
+        settle = time.monotonic() + 2.5  # the last decisions, and a diagnostics update after the last frame
+        while time.monotonic() < settle:
+            rclpy.spin_once(listener, timeout_sec=0.05)
+        rss, peak = _rss_mb(node.proc.pid)
+        diag = listener.diagnostic_values()
+        publisher.stop()
+    finally:
+        node.stop()
+        listener.destroy_node()
+    r = listener.received
+    t = np.asarray(r.hands_wall) - start
+    lat = np.asarray(r.hands_latency_ms)
+    keep = t >= warmup
+    t, lat = t[keep], lat[keep]
+    first, last = lat[t < warmup + 60], lat[t >= t.max() - 60] if len(t) else lat
+    pct = lambda a, q: float(np.percentile(a, q)) if len(a) else float("nan")  # noqa: E731
+    return E2ERow(name, fps, duration, sent, int(diag.get("frames_in", -1)), int(diag.get("windows_skipped", -1)),
+                  len(lat), len(lat) / duration, pct(lat, 50), pct(lat, 99), pct(first, 99), pct(last, 99), rss, peak,
+                  float(diag.get("inference_ms_p50", "nan")))
+
+
+def print_e2e(rows: list[E2ERow]) -> None:
+    head = (f"{'configuration':<24} {'cam fps':>7} {'sent':>6} {'dropped':>7} {'skipped':>7} {'dec/s':>6} "
+            f"{'p50 ms':>7} {'p99 ms':>7} {'1st-min p99':>11} {'last-min p99':>12} {'lag x':>6} {'RSS MB':>7} {'infer ms':>8}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r.name:<24} {r.camera_fps:7.0f} {r.frames_sent:6d} {r.dropped:7d} {r.windows_skipped:7d} "
+              f"{r.decisions_per_s:6.1f} {r.latency_p50_ms:7.1f} {r.latency_p99_ms:7.1f} {r.first_minute_p99_ms:11.1f} "
+              f"{r.last_minute_p99_ms:12.1f} {r.lag_ratio:6.2f} {r.peak_rss_mb:7.0f} {r.inference_ms_p50:8.1f}")
+
+
+def run_e2e_suite(args: argparse.Namespace) -> dict:
+    from ..ros.dds_env import apply_loopback_env
+    from .fetch_footage import default_cache, fetch
+
+    env = apply_loopback_env()
+    import rclpy
+
+    rclpy.init()
+    video = args.video or fetch(default_cache())
+    model = ["-p", f"model:={args.model}"] if args.model else []
+    configs = [
+        ("streaming", "recognizer", [*model, "-p", "sample_fps:=0.0"]),
+        ("no_streaming", "recognizer", [*model, "-p", "sample_fps:=0.0", "-p", "streaming:=false"]),
+        ("naive_in_callback", "mtl-hri-naive-recognizer", model),
+    ]
+    if args.backend != "auto":
+        configs = [(n, e, [*p, "-p", f"backend:={args.backend}"] if e == "recognizer" else p) for n, e, p in configs]
+    rows = [run_e2e(n, e, p, args.fps, args.compare_duration, video, env) for n, e, p in configs]
+    rows.insert(0, run_e2e("streaming_long", "recognizer", configs[0][2], args.fps, args.duration, video, env))
+    sweep = [run_e2e(f"sweep_{fps:g}", "recognizer", configs[0][2], fps, args.sweep_duration, video, env)
+             for fps in args.sweep]
+    rclpy.try_shutdown()
+    print_e2e(rows + sweep)
+    sustained = [r.camera_fps for r in sweep if r.dropped == 0 and r.windows_skipped == 0 and r.lag_ratio <= 1.2]
+    print(f"highest camera FPS sustained with a decision on every frame, no drops, no skips: "
+          f"{max(sustained) if sustained else 'none of the swept rates'}")
+    return {"e2e": [dict(asdict(r), dropped=r.dropped, lag_ratio=r.lag_ratio) for r in rows + sweep],
+            "max_sustained_fps": max(sustained) if sustained else None, "ros_domain_id": env["ROS_DOMAIN_ID"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,13 +263,22 @@ def main(argv: list[str] | None = None) -> int:
     models.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     models.add_argument("--onnx", action="store_true", help="also export and time ONNX Runtime (CPU provider)")
     models.add_argument("--workdir", default="/tmp/mtl_hri_bench", help="where ONNX exports go")
-    for p in (models,):
+    e2e = sub.add_parser("e2e", help="through real DDS on loopback: latency, drops, lag trend, memory, comparisons")
+    e2e.add_argument("--fps", type=float, default=15.0, help="camera rate of the main and comparison runs")
+    e2e.add_argument("--duration", type=float, default=300.0, help="seconds of the long run (lag trend)")
+    e2e.add_argument("--compare-duration", type=float, default=30.0, help="seconds of each comparison run")
+    e2e.add_argument("--sweep", type=float, nargs="*", default=[15, 30, 60, 90], help="camera rates to try")
+    e2e.add_argument("--sweep-duration", type=float, default=20.0)
+    e2e.add_argument("--video", type=Path, help="default: vtest.avi (fetched if needed)")
+    e2e.add_argument("--model", default="", help="model directory (default: the bundled model)")
+    e2e.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
+    for p in (models, e2e):
         p.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     results = {"machine": {"cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
                            "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
                "command": "mtl-hri-bench " + " ".join(argv or __import__("sys").argv[1:])}
-    results.update(run_models(args))
+    results.update(run_models(args) if args.command == "models" else run_e2e_suite(args))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

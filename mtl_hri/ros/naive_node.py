@@ -1,0 +1,59 @@
+"""A deliberately naive recognizer, for benchmarks only: inference runs inside the image callback and
+the whole window is recomputed on every frame, with a reliable depth-10 queue (a common first attempt).
+It publishes `hands` like the real node, so the same listener measures both."""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Pose, PoseArray
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+
+from ..stream.recognizer import Recognizer
+from .image_conv import image_to_rgb
+from .recognizer_node import bundled_model_dir
+
+
+class NaiveRecognizer(Node):
+    def __init__(self) -> None:
+        super().__init__("recognizer")
+        model = self.declare_parameter("model", "").value
+        self.engine = Recognizer(model or bundled_model_dir(), device="cpu", streaming=False)
+        self.frames: collections.deque = collections.deque(maxlen=self.engine.spec.frames)
+        self.pub_hands = self.create_publisher(PoseArray, "hands", 10)
+        self.pub_action = self.create_publisher(String, "action", 10)
+        self.create_subscription(Image, "image", self._on_image, 10)
+
+    def _on_image(self, msg: Image) -> None:
+        self.frames.append(self.engine.prepare(image_to_rgb(msg)))
+        if len(self.frames) < self.frames.maxlen:
+            return
+        result = self.engine.infer(np.stack([c for c, _ in self.frames]), [g for _, g in self.frames])
+        self.pub_action.publish(String(data=result.heads["action"].top[0]))
+        hands = PoseArray(header=msg.header)
+        for track in (result.left, result.right):
+            pose = Pose()
+            pose.position.x, pose.position.y = float(track.xy[-1, 0]), float(track.xy[-1, 1])
+            hands.poses.append(pose)
+        self.pub_hands.publish(hands)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node = NaiveRecognizer()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
