@@ -158,7 +158,7 @@ def train(cfg: TrainConfig, resume: bool = False, datasets=None) -> Path:
                 losses = {k: v for k, v in losses.items() if k in weighting.tasks}
                 total = weighting(losses)
                 (total / len(samples)).backward()
-                sample_losses.append(float(total))
+                sample_losses.append(total.item())
             if lws is not None:
                 lws.set_assignment(None)
                 lws.nes_update(samples, -torch.tensor(sample_losses), cfg.nes.lr)

@@ -1,0 +1,119 @@
+"""Our own datasets: a CSV manifest (what `mtl-hri-synth` writes) or a folder per class.
+
+Manifest layout (paths relative to the manifest's directory):
+
+    <root>/manifest.csv     path,task,label,start,end[,split][,hands]
+    <root>/labels.json      optional {"action": [...], "gesture": [...]}: the class order (with or without `none`)
+    <root>/<hands>.csv      frame,left_x,left_y,left_visible,right_x,right_y,right_visible
+
+`task` is action, gesture or none (label none); empty start/end mean 0/-1; hand positions are pixels of
+the video frame (centre of pixel i at i), left = the person's left hand. Without a split column the
+manifest is one split: load it with split None.
+
+Folder layout: <root>/[<split>/]<task>/<label>/<video> for task action or gesture, and
+<root>/[<split>/]none/<video> for `none` clips. Classes are the class folders of every split, sorted by
+name; no hands.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .records import NONE, TASKS, ClipRecord, HandTrack, SourceData
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm"}
+HAND_COLUMNS = ("frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible")
+
+
+@dataclass(frozen=True)
+class HandCSV:
+    """A hand CSV, read when a clip is loaded. Frames missing from it count as invisible."""
+
+    path: Path
+
+    def load(self) -> HandTrack:
+        with open(self.path, newline="") as f:
+            reader = csv.DictReader(f)
+            missing = set(HAND_COLUMNS) - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{self.path}: missing columns {sorted(missing)}")
+            rows = np.array([[float(row[c]) for c in HAND_COLUMNS] for row in reader]).reshape(-1, 7)
+        if len(rows) == 0:
+            return HandTrack(np.zeros((0, 2, 2)), np.zeros((0, 2), bool))
+        frames = rows[:, 0].astype(np.int64)
+        first = int(frames.min())
+        xy = np.zeros((int(frames.max()) - first + 1, 2, 2), np.float32)
+        visible = np.zeros(xy.shape[:2], bool)
+        xy[frames - first] = rows[:, [1, 2, 4, 5]].reshape(-1, 2, 2)
+        visible[frames - first] = rows[:, [3, 6]] > 0.5
+        return HandTrack(xy, visible, first)
+
+
+def _classes_in_order(records: list[ClipRecord]) -> dict[str, list[str]]:
+    classes: dict[str, list[str]] = {task: [] for task in TASKS}
+    for r in records:
+        if r.task != NONE and r.label not in classes[r.task]:
+            classes[r.task].append(r.label)
+    return {task: names for task, names in classes.items() if names}
+
+
+def load_manifest(root: Path | str, split: str | None = None, manifest: str = "manifest.csv") -> SourceData:
+    """Records of one split of a manifest; classes from labels.json, else in order of first appearance."""
+    root = Path(root)
+    path = root / manifest
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        columns = set(reader.fieldnames or ())
+        rows = list(reader)
+    missing = {"path", "task", "label"} - columns
+    if missing:
+        raise ValueError(f"{path}: missing columns {sorted(missing)}")
+    if split is not None and "split" not in columns:
+        raise ValueError(f"{path} has no split column: load it with split None")
+    records = []
+    for n, row in enumerate(rows, 2):
+        hands = (row.get("hands") or "").strip()
+        try:
+            record = ClipRecord(
+                root / row["path"], row["task"], row["label"], int(row.get("start") or 0), int(row.get("end") or -1),
+                source=root.name, hands=HandCSV(root / hands) if hands else None, split=row.get("split") or None,
+            )
+        except ValueError as exc:
+            raise ValueError(f"{path}:{n}: {exc}") from exc
+        records.append(record)
+    classes = _classes_in_order(records)
+    labels_json = root / "labels.json"
+    if labels_json.is_file():
+        given = json.loads(labels_json.read_text())
+        classes = {task: [c for c in given[task] if c != NONE] for task in TASKS if task in given}
+    if split is not None:
+        records = [r for r in records if r.split == split]
+    return SourceData(records, classes)
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    return sorted(d for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
+
+
+def _videos(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def load_folders(root: Path | str, split: str | None = None) -> SourceData:
+    root = Path(root)
+    base = root / split if split else root
+    if not base.is_dir():
+        raise ValueError(f"no folder {base}")
+
+    splits = _subdirs(root) if split else [root]  # the label space must not depend on the split
+    classes = {task: sorted({d.name for s in splits for d in _subdirs(s / task)}) for task in TASKS}
+    classes = {task: names for task, names in classes.items() if names}
+    records = [ClipRecord(v, task, d.name, source=root.name, split=split)
+               for task in classes for d in _subdirs(base / task) for v in _videos(d)]
+    if (base / NONE).is_dir():
+        records += [ClipRecord(v, NONE, NONE, source=root.name, split=split) for v in _videos(base / NONE)]
+    return SourceData(records, classes)

@@ -1,0 +1,102 @@
+"""`mtl-hri-eval`: score a model directory on a data split, with PNG plots and a JSON report;
+or compare runs (STL vs MTL) in the layout of the papers' tables.
+
+    mtl-hri-eval --model runs/x/best --data config/data/synthetic.yaml --split test --out runs/x/eval
+    mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..data.clips import collate
+from ..data.composite import CompositeMTLDataset, load_composite_config
+from ..model import load_model_dir
+from ..train.evaluate import evaluate
+from ..train.plots import plot_confusion, plot_curves
+
+
+def evaluate_model_dir(model_dir: Path, data: Path, split: str, out: Path, batch_size: int, workers: int) -> dict:
+    model, card = load_model_dir(model_dir)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dataset = CompositeMTLDataset(load_composite_config(data), split, card.input, train=False)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    report = evaluate(model.to(device), loader, card.input, device, amp=device.type == "cuda",
+                      progress=lambda it: tqdm(it, desc=f"eval {split}", unit="batch"))
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"model": str(model_dir), "model_name": card.name, "data": str(data), "split": split,
+              "clips": len(dataset), **report.to_dict()}
+    for task, metrics in report.tasks.items():
+        if metrics.n:
+            result.setdefault("plots", []).append(str(plot_confusion(
+                metrics.confusion, card.labels[task], f"{card.name}: {task} ({split})", out / f"confusion_{task}.png")))
+    curves = plot_curves(Path(model_dir).parent, out / "training_curves.png")
+    if curves:
+        result.setdefault("plots", []).append(str(curves))
+    (out / "eval.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def print_report(result: dict) -> None:
+    print(f"{result['model_name']} on {result['split']} ({result['clips']} clips)")
+    print(f"{'task':<10} {'top-1':>7} {'top-5':>7} {'mean cls':>8} {'prec':>7} {'recall':>7} {'F1':>7} {'n':>5}")
+    for task, m in result["tasks"].items():
+        print(f"{task:<10} {m['top1']:7.3f} {m['top5']:7.3f} {m['mean_class_accuracy']:8.3f} {m['precision']:7.3f} "
+              f"{m['recall']:7.3f} {m['f1']:7.3f} {m['n']:5d}")
+    if result.get("hands"):
+        h = result["hands"]
+        print(f"hands: mean error {h['mean_error_fraction'] * 100:.2f} % of the crop width "
+              f"({h['mean_error_px']:.2f} px at the model's input), PCK@0.1 {h['pck_01']:.3f}, {h['n_points']} points")
+    for plot in result.get("plots", []):
+        print(f"plot: {plot}")
+
+
+def compare(runs: list[Path]) -> str:
+    """One row per run, one top-1 column per task (a missing task: the run did not learn it), like paper 000's tables."""
+    reports = []
+    for run in runs:
+        path = run if run.suffix == ".json" else next((p for p in (run / "eval" / "eval.json", run / "best" / "eval.json")
+                                                       if p.is_file()), None)
+        if path is None:
+            raise FileNotFoundError(f"no eval.json for {run} (run mtl-hri-eval --out {run}/eval first)")
+        reports.append((run, json.loads(path.read_text())))
+    tasks = sorted({t for _, r in reports for t in r["tasks"]})
+    head = f"{'run':<28} {'setting':<8}" + "".join(f" {t + ' top-1':>14}" for t in tasks) + f" {'hand err %':>11}"
+    lines = [head, "-" * len(head)]
+    for run, r in reports:
+        setting = "MTL" if len(r["tasks"]) > 1 else "STL"
+        cells = "".join(f" {r['tasks'][t]['top1'] * 100:13.1f}%" if t in r["tasks"] else f" {'-':>14}" for t in tasks)
+        hands = r.get("hands") or {}
+        err = f"{hands['mean_error_fraction'] * 100:10.2f}%" if hands.get("n_points") else f"{'-':>11}"
+        lines.append(f"{run.name if run.suffix != '.json' else run.parent.name:<28} {setting:<8}{cells} {err}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model directory (model.json + model.safetensors)")
+    parser.add_argument("--data", type=Path, help="data YAML (config/data/...)")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--out", type=Path, help="where plots and eval.json go (default: <model>/../eval)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare", type=Path, nargs="+", help="runs (or eval.json files) to tabulate")
+    args = parser.parse_args(argv)
+    if args.compare:
+        print(compare(args.compare))
+        return 0
+    if not (args.model and args.data):
+        parser.error("--model and --data are required (or --compare)")
+    result = evaluate_model_dir(args.model, args.data, args.split, args.out or args.model.parent / "eval",
+                                args.batch_size, args.workers)
+    print_report(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

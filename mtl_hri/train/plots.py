@@ -1,0 +1,63 @@
+"""PNG plots a person would rather look at than read: confusion matrices and training curves."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_confusion(confusion: list[list[int]], labels: list[str], title: str, path: str | Path) -> Path:
+    """Row-normalised confusion matrix (rows: truth), with counts in the cells."""
+    cm = np.asarray(confusion, dtype=float)
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(labels), 0.8 + 0.5 * len(labels)))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def read_history(run_dir: str | Path) -> list[dict]:
+    path = Path(run_dir) / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def plot_curves(run_dir: str | Path, path: str | Path) -> Path | None:
+    """Training losses and validation scores per epoch, from the run's metrics.jsonl."""
+    history = read_history(run_dir)
+    if not history:
+        return None
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for key in sorted(k for k in history[0] if k.startswith("train/")):
+        left.plot(epochs, [h.get(key, np.nan) for h in history], label=key[6:])
+    left.set_title("training loss")
+    left.set_xlabel("epoch")
+    left.set_yscale("log")
+    left.legend()
+    for key in sorted(k for k in history[0] if k.startswith("val/") and ("top1" in k or "pck" in k)):
+        right.plot(epochs, [h.get(key, np.nan) for h in history], label=key[4:])
+    right.set_title("validation")
+    right.set_xlabel("epoch")
+    right.set_ylim(0, 1)
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
