@@ -169,7 +169,7 @@ def train(cfg: TrainConfig, resume: bool = False, datasets=None) -> Path:
             step += 1
             seen += len(clips) * ddp.world
             for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
+                sums[k] = sums.get(k, 0.0) + v.item()
             sums["total"] = sums.get("total", 0.0) + sum(sample_losses) / len(sample_losses)
             bar.set_postfix(loss=f"{sample_losses[-1]:.3f}", clips_s=f"{seen / (time.perf_counter() - t0):.1f}", lr=f"{lr:.1e}")
         means = {k: v / steps for k, v in sums.items()}
