@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import collections
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
-from ..stream import DecisionSmoother, FrameGeometry, FrameWindow, Push, RecognitionResult, SmoothingParams
+from ..stream import Push, RecognitionResult
 from ..stream.overlay import OverlayInfo, draw_overlay
+from ..stream.pipeline import CameraStream, FrameMeta
 from ..stream.recognizer import EngineBase
 from ..stream.stats import RateMeter, RollingStats
 from .image_conv import ImageError, array_to_image, check_image, compressed_to_rgb, message_to_rgb
@@ -28,27 +28,6 @@ NONE = "none"
 CAMERA_SILENT_AFTER = 2.0  # s without images before diagnostics warn
 TRAIL = 12  # hand positions kept for the debug trail
 THROTTLE = 5.0  # s between repeated warnings of one kind
-MAX_CATCH_UP = 3  # a streaming worker this many frames behind steps through them; further behind, it re-primes
-
-
-@dataclass
-class FrameMeta:
-    geometry: FrameGeometry
-    header: Header
-    rgb: np.ndarray | None  # the source frame, kept only while debug_image has subscribers
-
-
-@dataclass
-class Job:
-    """Work for the inference worker: a whole window (prime / recompute) or one streamed frame."""
-
-    camera: "Camera"
-    kind: str  # "window": (re)compute a whole window | "frames": step the stream through new frames
-    frames: np.ndarray  # (n, S, S, 3), oldest first
-    geometries: list[FrameGeometry]  # one per frame
-    newest: FrameMeta
-    stamp: float
-    due: bool  # publish a decision for it
 
 
 def stamp_seconds(header: Header) -> float:
@@ -56,7 +35,7 @@ def stamp_seconds(header: Header) -> float:
 
 
 class Camera:
-    def __init__(self, node: Node, name: str, transport: str, on_frame: Callable[["Camera"], None]) -> None:
+    def __init__(self, node: Node, name: str, transport: str, on_frame: Callable[..., None], offline: bool) -> None:
         self.node, self.name = node, name
         prefix = f"{name}/" if name else ""
         reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)  # controllers see every change
@@ -65,38 +44,26 @@ class Camera:
         self.pub_hands = node.create_publisher(PoseArray, f"{prefix}hands", reliable)
         self.pub_debug = node.create_publisher(Image, f"{prefix}debug_image", 1)
         overrides = QoSOverridingOptions.with_default_policies()
+        # Live: sensor-data QoS, depth 1 (never build lag). Offline: reliable and keep everything (never drop).
+        qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, history=QoSHistoryPolicy.KEEP_ALL) \
+            if offline else qos_profile_sensor_data
         if transport == "compressed":
             topic = node.resolve_topic_name(f"{prefix}image") + "/compressed"
-            node.create_subscription(CompressedImage, topic, self._on_compressed, qos_profile_sensor_data,
-                                     qos_overriding_options=overrides)
+            node.create_subscription(CompressedImage, topic, self._on_compressed, qos, qos_overriding_options=overrides)
         else:
-            node.create_subscription(Image, f"{prefix}image", self._on_image, qos_profile_sensor_data,
-                                     qos_overriding_options=overrides)
+            node.create_subscription(Image, f"{prefix}image", self._on_image, qos, qos_overriding_options=overrides)
         self._on_frame = on_frame  # the node's ingest (takes the lock, then calls self.ingest)
         self.frames_in, self.frames_sampled, self.decisions = RateMeter(), RateMeter(), RateMeter()
-        self.frames_bad = self.windows_skipped = 0
+        self.frames_bad = 0
         self.inference_ms, self.latency_ms = RollingStats(), RollingStats()
         self.last_frame_wall = time.monotonic()
         self.silent_reported = False
         self.trails = (collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
-        self.window: FrameWindow[FrameMeta] | None = None
-        self.smoothers: dict[str, DecisionSmoother] = {}
-        self.stream_state: Any = None
-        self._taken_seq = self._processed = self._resets_seen = 0
+        self.stream = CameraStream(offline)
 
-    # ------------------------------------------------------------- configuration
-    def configure(self, engine: EngineBase, sample_fps: float, stride: int, max_frame_gap: float,
-                  smoothing: SmoothingParams, rebuild: bool) -> None:
-        spec = engine.spec
-        if rebuild or self.window is None or self.window.sample_fps != sample_fps:
-            self.window = FrameWindow(spec.frames, (spec.size, spec.size, 3), sample_fps, stride, max_frame_gap)
-            self._taken_seq = self._processed = self._resets_seen = 0
-            self.stream_state = None
-        self.window.stride, self.window.max_frame_gap = stride, max_frame_gap
-        if rebuild or set(self.smoothers) != set(engine.labels):
-            self.smoothers = {task: DecisionSmoother(labels, smoothing) for task, labels in engine.labels.items()}
-        for smoother in self.smoothers.values():
-            smoother.params = smoothing
+    @property
+    def window(self):
+        return self.stream.window
 
     # ------------------------------------------------------------- input
     def _on_image(self, msg: Image) -> None:
@@ -135,51 +102,19 @@ class Camera:
         crop, geometry = engine.prepare(rgb)
         keep = rgb if self.pub_debug.get_subscription_count() > 0 else None
         self.frames_sampled.tick(now)
-        w.push(stamp, crop, FrameMeta(geometry, header, keep))
+        self.stream.store(stamp, crop, FrameMeta(geometry, header, keep))
         return True
 
     def _where(self) -> str:
         return f"[{self.name}] " if self.name else ""
 
-    # ------------------------------------------------------------- work for the inference worker
-    def has_work(self, streaming: bool) -> bool:
-        w = self.window
-        if w is None:
-            return False
-        return w.sampled_total > self._processed if streaming else w.decisions_due > self._taken_seq
-
-    def next_job(self, streaming: bool) -> Job | None:
-        """Streaming steps through the new frames when there are a few; after a reset, or when the worker fell
-        further behind, it primes on the newest full window instead: stale frames are skipped, never queued."""
-        w = self.window
-        due = w.decisions_due > self._taken_seq
-        self.windows_skipped += max(0, w.decisions_due - self._taken_seq - 1)
-        self._taken_seq = w.decisions_due
-        if streaming:
-            new = w.sampled_total - self._processed
-            self._processed = w.sampled_total
-            if w.resets != self._resets_seen:
-                self._resets_seen, self.stream_state = w.resets, None
-            if not w.full:
-                return None
-            if 1 <= new <= MAX_CATCH_UP and self.stream_state is not None:
-                frames, stamps, metas = w.newest(new)
-                return Job(self, "frames", frames, [m.geometry for m in metas], metas[-1], float(stamps[-1]), due)
-        snap = w.snapshot()
-        return Job(self, "window", snap.frames, [m.geometry for m in snap.metas], snap.metas[-1],
-                   float(snap.stamps[-1]), due)
-
     # ------------------------------------------------------------- output
-    def decide(self, result: RecognitionResult, stamp: float) -> dict:
-        """Smoothing; called with the lock held."""
-        return {task: self.smoothers[task].update(head.probs, stamp) for task, head in result.heads.items()}
-
     def publish(self, result: RecognitionResult, decisions: dict, newest: FrameMeta, latency_ms: float) -> None:
         for task, pub in (("action", self.pub_action), ("gesture", self.pub_gesture)):
             if task in decisions:
                 pub.publish(String(data=decisions[task].label))
         if result.left is not None:
-            hands = PoseArray(header=newest.header)
+            hands = PoseArray(header=newest.source)
             for track, trail in zip((result.left, result.right), self.trails):
                 x, y, conf = float(track.xy[-1, 0]), float(track.xy[-1, 1]), float(track.confidence[-1])
                 pose = Pose()
@@ -195,12 +130,11 @@ class Camera:
                 lines=[f"window {self.window.count}/{self.window.length}  "
                        f"inference {result.timings.inference_ms:.0f} ms  latency {latency_ms:.0f} ms"],
             )
-            self.pub_debug.publish(array_to_image(draw_overlay(newest.rgb, info), "rgb8", newest.header))
+            self.pub_debug.publish(array_to_image(draw_overlay(newest.rgb, info), "rgb8", newest.source))
 
     def publish_none(self) -> None:
         """After a reset: forget the smoothed state and tell subscribers nobody is doing anything."""
-        for smoother in self.smoothers.values():
-            smoother.reset()
+        self.stream.reset_decisions()
         for trail in self.trails:
             trail.clear()
         self.pub_action.publish(String(data=NONE))
@@ -234,7 +168,7 @@ class Camera:
             "frames_in": str(self.frames_in.total),
             "frames_bad": str(self.frames_bad),
             "frames_backwards": str(w.rejected_backwards if w else 0),
-            "windows_skipped": str(self.windows_skipped),
+            "windows_skipped": str(self.stream.windows_skipped),
             "window_resets": str(w.resets if w else 0),
             "window_fill": f"{w.count if w else 0}/{w.length if w else 0}",
             "device": str(engine.device) if engine else "none",

@@ -24,8 +24,9 @@ from std_msgs.msg import Header
 
 from ..model import ModelLoadError
 from ..stream import SmoothingParams
+from ..stream.pipeline import Job, run_jobs, sample_fps_for
 from ..stream.recognizer import BACKENDS, EngineBase, create_engine
-from .camera import NONE, THROTTLE, Camera, Job
+from .camera import NONE, THROTTLE, Camera
 
 @dataclass(frozen=True)
 class Param:
@@ -56,10 +57,12 @@ PARAMS = (
     Param("num_threads", 0, "CPU threads for inference; 0 picks all cores.", range=(0, 256)),
     Param("backend", "auto", "torch, onnxruntime, or auto (ONNX Runtime on the CPU when the model has an export).",
           choices=BACKENDS, reload=True),
+    Param("offline", False, "Process every window in order instead of skipping stale ones, and receive images "
+          "reliably without dropping any: replaying a recording gives the same decisions at any speed."),
     Param("images", [""], "Camera names: each subscribes <name>/image and publishes under <name>/; "
           "[''] (default) is one camera on `image` with un-prefixed outputs."),
 )
-READ_ONLY = ("image_transport", "images", "action_labels", "gesture_labels")
+READ_ONLY = ("image_transport", "images", "offline", "action_labels", "gesture_labels")
 
 
 def bundled_model_dir() -> Path:
@@ -88,7 +91,8 @@ class RecognizerNode(Node):
         self._declare_parameters()
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         names = list(dict.fromkeys(self._p("images"))) or [""]
-        self.cameras = [Camera(self, name, self._p("image_transport"), self._ingest) for name in names]
+        self.cameras = [Camera(self, name, self._p("image_transport"), self._ingest, self._p("offline"))
+                        for name in names]
         self.engine: EngineBase | None = None
         self.last_error = ""
         self._stopping = False
@@ -202,10 +206,10 @@ class RecognizerNode(Node):
         if self.engine is None:
             return
         get = lambda n: pending.get(n, self._p(n))  # noqa: E731
-        fps = self.engine.spec.sample_fps if get("sample_fps") == -1.0 else get("sample_fps")
+        fps = sample_fps_for(self.engine, get("sample_fps"))
         smoothing = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"), get("min_duration"))
         for camera in self.cameras:
-            camera.configure(self.engine, fps, get("stride"), get("max_frame_gap"), smoothing, rebuild)
+            camera.stream.configure(self.engine, fps, get("stride"), get("max_frame_gap"), smoothing, rebuild)
 
     # ----------------------------------------------------------------- input
     def _ingest(self, camera: Camera, header: Header, convert: Callable[[], np.ndarray],
@@ -222,7 +226,7 @@ class RecognizerNode(Node):
     def _work_ready(self) -> bool:
         if self._stopping:
             return True
-        return self.engine is not None and any(c.has_work(self.engine.streaming) for c in self.cameras)
+        return self.engine is not None and any(c.stream.has_work(self.engine.streaming) for c in self.cameras)
 
     def _run_worker(self) -> None:
         while True:
@@ -231,39 +235,31 @@ class RecognizerNode(Node):
                 if self._stopping:
                     return
                 engine = self.engine
-                jobs = [job for c in self.cameras if (job := c.next_job(engine.streaming)) is not None]
+                jobs = [job for c in self.cameras if (job := c.stream.next_job(engine.streaming)) is not None]
             if jobs:
                 self._run_jobs(engine, jobs)
 
     def _run_jobs(self, engine: EngineBase, jobs: list[Job]) -> None:
-        """Batched forward passes: all whole windows at once, then the streams' new frames, one step at a time."""
-        windows = [j for j in jobs if j.kind == "window"]
-        streams = [j for j in jobs if j.kind == "frames"]
         try:
-            done = list(zip(windows, engine.infer_many([(j.frames, j.geometries) for j in windows]) if windows else []))
-            latest = {id(j): (None, j.camera.stream_state) for j in streams}
-            for i in range(max((len(j.frames) for j in streams), default=0)):
-                batch = [j for j in streams if i < len(j.frames)]
-                outs = engine.step_many([(j.frames[i], j.geometries[i], latest[id(j)][1]) for j in batch])
-                latest.update({id(j): out for j, out in zip(batch, outs)})
-            done += [(j, latest[id(j)]) for j in streams]
+            done = run_jobs(engine, jobs)
         except RuntimeError as exc:  # e.g. CUDA out of memory: report, re-prime, keep serving
             with self._cond:
                 for job in jobs:
-                    job.camera.stream_state = None
+                    job.stream.stream_state = None
             self.get_logger().error(f"inference failed: {exc}", throttle_duration_sec=THROTTLE)
             return
         now = self.get_clock().now().nanoseconds * 1e-9
-        for job, (result, state) in done:
-            camera = job.camera
+        cameras = {id(c.stream): c for c in self.cameras}
+        for job, result, state in done:
+            camera = cameras[id(job.stream)]
             latency = (now - job.stamp) * 1e3
             with self._cond:
                 if engine is not self.engine:
                     return  # the model was swapped meanwhile: these results belong to the old one
-                camera.stream_state = state
+                job.stream.stream_state = state
                 if not job.due:
                     continue
-                decisions = camera.decide(result, job.stamp)
+                decisions = job.stream.decide(result, job.stamp)
                 camera.decisions.tick(time.monotonic())
                 camera.inference_ms.add(result.timings.inference_ms)
                 camera.latency_ms.add(latency)

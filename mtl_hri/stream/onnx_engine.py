@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
-from .preprocess import FrameGeometry
-from .recognizer import EngineBase, RecognitionResult, resolve_device
+
+from .recognizer import EngineBase, resolve_device
 
 
 def has_onnx_export(model_dir: str | Path) -> bool:
