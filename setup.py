@@ -45,6 +45,8 @@ setup(
             "mtl-hri-naive-recognizer = mtl_hri.ros.naive_node:main",
             "mtl-hri-train = mtl_hri.tools.train:main",
             "mtl-hri-eval = mtl_hri.tools.evaluate:main",
+            "mtl-hri-offline = mtl_hri.tools.offline:main",
+            "mtl-hri-record = mtl_hri.tools.record:main",
         ],
     },
 )

@@ -13,7 +13,6 @@ import numpy as np
 
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
-
 from .recognizer import EngineBase, resolve_device
 
 

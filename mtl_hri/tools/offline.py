@@ -1,0 +1,204 @@
+"""`mtl-hri-offline`: run the recognizer over a rosbag2 recording (MCAP or sqlite3) or a video file, without DDS.
+
+Every window is processed in order (the node's `offline` mode), so the output depends only on the
+input: decisions and hand tracks go to JSON or CSV, and optionally an annotated MP4.
+
+    mtl-hri-offline recording.mcap --topic /camera/image_raw --out decisions.json --video-out annotated.mp4
+    mtl-hri-offline clip.mp4 --out decisions.csv
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ..ros.image_conv import ImageError, compressed_to_rgb, image_to_rgb
+from ..stream.overlay import OverlayInfo, draw_overlay
+from ..stream.pipeline import CameraStream, FrameMeta, run_jobs, sample_fps_for
+from ..stream.recognizer import create_engine
+from ..stream.smoothing import SmoothingParams
+from ..stream.window import Push
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"}
+TRAIL = 12
+
+
+@dataclass
+class Frame:
+    stamp: float
+    frame_id: str
+    index: int
+    rgb: np.ndarray | None  # None: the message was malformed
+    error: str = ""
+
+
+@dataclass
+class DecisionRow:
+    stamp: float
+    frame_index: int
+    frame_id: str
+    action: str
+    action_score: float
+    gesture: str
+    gesture_score: float
+    left_x: float
+    left_y: float
+    left_conf: float
+    right_x: float
+    right_y: float
+    right_conf: float
+
+
+def video_frames(path: Path, frame_id: str) -> Iterator[Frame]:
+    """Stamps from the file's frame rate, starting at 0."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ValueError(f"cannot open video {path}")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    index = 0
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            return
+        yield Frame(index / fps, frame_id, index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        index += 1
+
+
+def bag_frames(path: Path, topic: str | None) -> Iterator[Frame]:
+    """sensor_msgs/Image or CompressedImage messages of one topic, stamped by their headers."""
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([path]) as reader:
+        images = [c for c in reader.connections if c.msgtype in ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")]
+        chosen = [c for c in images if topic is None or c.topic == topic]
+        if not chosen:
+            raise ValueError(f"no image topic {topic or ''} in {path}; image topics: {sorted({c.topic for c in images})}")
+        chosen = [c for c in chosen if c.topic == chosen[0].topic]
+        for index, (connection, _, raw) in enumerate(reader.messages(connections=chosen)):
+            msg = reader.deserialize(raw, connection.msgtype)
+            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            convert = compressed_to_rgb if connection.msgtype.endswith("CompressedImage") else image_to_rgb
+            try:
+                yield Frame(stamp, msg.header.frame_id, index, convert(msg))
+            except ImageError as exc:
+                yield Frame(stamp, msg.header.frame_id, index, None, str(exc))
+
+
+def frames_of(source: Path, topic: str | None) -> Iterator[Frame]:
+    if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
+        return video_frames(source, "video")
+    return bag_frames(source, topic)
+
+
+def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Path | None = None,
+            fps_out: float = 15.0) -> tuple[list[DecisionRow], dict[str, int]]:
+    """The node's per-frame logic, in order and without threads; returns decisions and counters."""
+    rows: list[DecisionRow] = []
+    counts = collections.Counter()
+    trails = (collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
+    writer = None
+    for frame in frames:
+        counts["frames"] += 1
+        if frame.rgb is None:
+            counts["bad"] += 1
+            tqdm.write(f"frame {frame.index}: dropped: {frame.error}")
+            continue
+        w = stream.window
+        if w.check_gap(frame.stamp):
+            stream.reset_decisions()
+        kind = w.classify(frame.stamp)
+        if kind is not Push.SAMPLED:
+            w.push(frame.stamp, None)
+            counts["backwards" if kind is Push.BACKWARDS else "skipped"] += 1
+            continue
+        crop, geometry = engine.prepare(frame.rgb)
+        stream.store(frame.stamp, crop, FrameMeta(geometry, frame, frame.rgb if video_out else None))
+        while stream.has_work(engine.streaming):
+            job = stream.next_job(engine.streaming)
+            if job is None:
+                continue
+            (_, result, state), = run_jobs(engine, [job])
+            stream.stream_state = state
+            if not job.due:
+                continue
+            decisions = stream.decide(result, job.stamp)
+            src: Frame = job.newest.source
+            hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) for t in (result.left, result.right)]
+            for trail, point in zip(trails, hands):
+                trail.append(point)
+            a, g = decisions.get("action"), decisions.get("gesture")
+            rows.append(DecisionRow(job.stamp, src.index, src.frame_id, a.label if a else "none", a.score if a else 0.0,
+                                    g.label if g else "none", g.score if g else 0.0, *hands[0], *hands[1]))
+            if video_out is not None:
+                info = OverlayInfo({t: (d.label, d.score) for t, d in decisions.items()},
+                                   {t: (h.labels, h.probs) for t, h in result.heads.items()},
+                                   [list(t) for t in trails], [f"t={job.stamp:.2f}s frame {src.index}"])
+                image = cv2.cvtColor(draw_overlay(job.newest.rgb, info), cv2.COLOR_RGB2BGR)
+                if writer is None:
+                    writer = cv2.VideoWriter(str(video_out), cv2.VideoWriter_fourcc(*"mp4v"), fps_out,
+                                             (image.shape[1], image.shape[0]))
+                writer.write(image)
+    if writer is not None:
+        writer.release()
+    counts["decisions"] = len(rows)
+    return rows, dict(counts)
+
+
+def write_rows(rows: list[DecisionRow], path: Path, meta: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(DecisionRow.__dataclass_fields__))
+            writer.writeheader()
+            writer.writerows(asdict(r) for r in rows)
+    else:
+        path.write_text(json.dumps({**meta, "decisions": [asdict(r) for r in rows]}, indent=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input", type=Path, help="a rosbag2 directory or .mcap/.db3 file, or a video file")
+    parser.add_argument("--topic", help="image topic in the bag (default: the first image topic)")
+    parser.add_argument("--model", default="", help="model directory (default: the bundled model)")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--streaming", type=int, default=1, choices=(0, 1))
+    parser.add_argument("--sample-fps", type=float, default=-1.0, help="-1: the model card's rate; 0: every frame")
+    parser.add_argument("--stride", type=int, default=1)
+    parser.add_argument("--smoothing", type=float, default=0.5)
+    parser.add_argument("--enter-threshold", type=float, default=0.6)
+    parser.add_argument("--exit-threshold", type=float, default=0.4)
+    parser.add_argument("--min-duration", type=float, default=0.0)
+    parser.add_argument("--max-frame-gap", type=float, default=0.5)
+    parser.add_argument("--out", type=Path, default=Path("decisions.json"), help=".json or .csv")
+    parser.add_argument("--video-out", type=Path, help="write an annotated MP4 here")
+    args = parser.parse_args(argv)
+
+    from ..ros.recognizer_node import bundled_model_dir
+
+    model = Path(args.model) if args.model else bundled_model_dir()
+    engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))
+    stream = CameraStream(offline=True)
+    smoothing = SmoothingParams(args.smoothing, args.enter_threshold, args.exit_threshold, args.min_duration)
+    stream.configure(engine, sample_fps_for(engine, args.sample_fps), args.stride, args.max_frame_gap, smoothing, True)
+    frames = tqdm(frames_of(args.input, args.topic), desc=args.input.name, unit="frame")
+    fps_out = sample_fps_for(engine, args.sample_fps) / args.stride or 15.0
+    rows, counts = process(frames, engine, stream, args.video_out, fps_out)
+    meta = {"input": str(args.input), "model": engine.card.name, "trained": engine.card.provenance.trained,
+            "backend": engine.backend, "streaming": engine.streaming, "counts": counts}
+    write_rows(rows, args.out, meta)
+    print(f"{counts.get('frames', 0)} frames, {len(rows)} decisions -> {args.out}"
+          + (f", video -> {args.video_out}" if args.video_out else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
