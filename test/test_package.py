@@ -4,6 +4,7 @@ import configparser
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from ament_index_python.packages import get_package_share_directory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,13 +50,41 @@ def test_share_directory_is_installed_and_indexed():
         assert (share / rel).is_file(), rel
 
 
-def test_launch_file_names_things_that_exist():
-    source = (ROOT / "launch" / "recognizer.launch.py").read_text()
-    tree = ast.parse(source)
-    funcs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert "generate_launch_description" in funcs
-    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    assert "recognizer" in entry_points() and "recognizer" in strings and "mtl_hri" in strings
-    assert (ROOT / "config" / "recognizer.yaml").is_file() and "recognizer.yaml" in strings
-    for arg in ("image", "namespace", "params_file", "model", "device", "use_sim_time", "log_level", "respawn"):
-        assert arg in strings, arg
+NODE_KWARGS = {"package", "executable", "name", "namespace", "parameters", "remappings", "arguments", "respawn",
+               "respawn_delay", "output", "emulate_tty", "ros_arguments", "exec_name", "condition"}
+ALLOWED_IMPORTS = ("launch", "launch_ros", "ament_index_python", "os")
+
+
+def launch_calls(path: Path) -> tuple[ast.Module, list[ast.Call]]:
+    tree = ast.parse(path.read_text())
+    return tree, [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+
+
+@pytest.mark.parametrize("name", ["recognizer.launch.py", "demo.launch.py"])
+def test_launch_files_are_launch_ros_python_naming_things_that_exist(name):
+    path = ROOT / "launch" / name
+    tree, calls = launch_calls(path)
+    assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description" for n in tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            assert module.split(".")[0] in ALLOWED_IMPORTS, module
+    scripts = entry_points()
+    nodes = [c for c in calls if getattr(c.func, "id", None) == "Node"]
+    assert nodes
+    for call in nodes:
+        kwargs = {k.arg: k.value for k in call.keywords}
+        assert set(kwargs) <= NODE_KWARGS, set(kwargs) - NODE_KWARGS
+        assert kwargs["package"].value == "mtl_hri" and kwargs["executable"].value in scripts
+    for call in calls:  # files joined onto the share directory exist in the package
+        if getattr(call.func, "attr", None) == "join" and call.args and getattr(call.args[0], "id", None) == "share":
+            assert (ROOT.joinpath(*(a.value for a in call.args[1:]))).is_file()
+    declared = {c.args[0].value for c in calls if getattr(c.func, "id", None) == "DeclareLaunchArgument"}
+    used = {c.args[0].value for c in calls if getattr(c.func, "id", None) == "LaunchConfiguration"}
+    assert used <= declared, used - declared
+
+
+def test_recognizer_launch_arguments():
+    _, calls = launch_calls(ROOT / "launch" / "recognizer.launch.py")
+    declared = {c.args[0].value for c in calls if getattr(c.func, "id", None) == "DeclareLaunchArgument"}
+    assert {"image", "namespace", "params_file", "model", "device", "use_sim_time", "log_level", "respawn"} <= declared

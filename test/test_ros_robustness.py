@@ -1,5 +1,6 @@
 """Bad input, bad parameters and a corrupt checkpoint: the node warns, counts, rejects, and keeps running."""
 import time
+from pathlib import Path
 
 import cv2
 import pytest
@@ -155,4 +156,25 @@ def test_corrupt_checkpoint_keeps_node_alive_until_a_valid_model_is_set(ros, ros
         assert proc.stop() == 0
     finally:
         proc.stop()
+        listener.destroy_node()
+
+
+def test_node_accepts_what_the_launch_file_passes(ros, ros_env, tmp_path):
+    """recognizer.launch.py's parameters and remaps, as the equivalent --ros-args."""
+    listener = OutputListener("/mtl_hri_launch", name="launch_listener")
+    share = Path(__file__).resolve().parents[1]
+    proc = RosProcess("recognizer", ["--params-file", str(share / "config" / "recognizer.yaml"),
+                                     "-p", "model:=''", "-p", "device:=auto", "-p", "use_sim_time:=false",
+                                     "-r", "image:=/launch_cam/image_raw", "-r", "__ns:=/mtl_hri_launch",
+                                     "-r", "__node:=recognizer", "--log-level", "info"], ros_env, tmp_path)
+    try:
+        params = AsyncParameterClient(listener, "/mtl_hri_launch/recognizer")
+        assert params.wait_for_services(30), proc.log()
+        got = call(listener, params.get_parameters(["device", "use_sim_time", "stride", "smoothing"])).values
+        assert got[0].string_value == "auto" and got[1].bool_value is False
+        assert got[2].integer_value == 1 and got[3].double_value == pytest.approx(0.5)
+        assert spin_until(listener, lambda: bool(listener.received.diagnostics), 20)
+        assert "rejected" not in proc.log() and proc.alive()
+    finally:
+        assert proc.stop() == 0
         listener.destroy_node()

@@ -106,17 +106,18 @@ class RecognizerNode(Node):
 
     # ----------------------------------------------------------------- parameters
     def _declare_parameters(self) -> None:
+        """Declare everything first (some checks involve two parameters), then validate the overrides."""
         for p in PARAMS:
-            descriptor = _descriptor(p)
             try:
-                self.declare_parameter(p.name, p.default, descriptor)
-                error = self._validate(p.name, self._p(p.name))
+                self.declare_parameter(p.name, p.default, _descriptor(p))
             except Exception as exc:  # an override of the wrong type or out of range
-                error = str(exc)
+                self.get_logger().error(f"parameter '{p.name}' rejected: {exc}; using the default {p.default!r}")
+                self.declare_parameter(p.name, p.default, _descriptor(p), ignore_override=True)
+        for p in PARAMS:
+            error = self._validate(p.name, self._p(p.name))
             if error:
                 self.get_logger().error(f"parameter '{p.name}' rejected: {error}; using the default {p.default!r}")
-                self.undeclare_parameter(p.name)
-                self.declare_parameter(p.name, p.default, descriptor, ignore_override=True)
+                self.set_parameters([rclpy.parameter.Parameter(p.name, value=p.default)])
         for task in ("action", "gesture"):
             self.declare_parameter(f"{task}_labels", [NONE],
                                    ParameterDescriptor(description=f"The model's {task} classes (read-only)."),
