@@ -97,3 +97,14 @@ def test_batched_windows_and_frames_equal_one_at_a_time(model_dir):
     for (ra, _), (rb, _) in zip(stepped, alone):
         assert np.allclose(ra.heads["gesture"].probs, rb.heads["gesture"].probs, atol=1e-5)
         assert np.allclose(ra.right.xy, rb.right.xy, atol=1e-3)
+
+
+def test_accel_on_the_cpu_is_eager_and_uploads_are_exact(model_dir):
+    from mtl_hri.stream.accel import PinnedUploader, choose_window_forward
+
+    engine = Recognizer(model_dir, device="cpu", streaming=False, accel="auto")
+    assert engine.accel == "eager" and engine.warmup_ms["eager"] > 0
+    frames = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), np.uint8)
+    assert np.array_equal(PinnedUploader(torch.device("cpu"))(frames).numpy(), frames)
+    with pytest.raises(ValueError, match="unknown accel"):
+        choose_window_forward(engine.model, torch.zeros(1), "tensorrt", torch.device("cpu"), engine._autocast)

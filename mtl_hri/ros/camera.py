@@ -173,6 +173,7 @@ class Camera:
             "window_fill": f"{w.count if w else 0}/{w.length if w else 0}",
             "device": str(engine.device) if engine else "none",
             "backend": engine.backend if engine else "none",
+            "accel": getattr(engine, "accel", "-") if engine else "none",
             "model": engine.card.name if engine else "none",
             "model_trained": str(engine.card.provenance.trained).lower() if engine else "false",
             "streaming": str(engine.streaming).lower() if engine else "false",

@@ -57,6 +57,9 @@ PARAMS = (
     Param("num_threads", 0, "CPU threads for inference; 0 picks all cores.", range=(0, 256)),
     Param("backend", "auto", "torch, onnxruntime, or auto (ONNX Runtime on the CPU when the model has an export).",
           choices=BACKENDS, reload=True),
+    Param("accel", "auto", "GPU window forward: eager, graphs (CUDA-graph replay), compile (torch.compile), or auto "
+          "(the fastest measured at warm-up). Ignored on the CPU.", choices=("auto", "eager", "graphs", "compile"),
+          reload=True),
     Param("offline", False, "Process every window in order instead of skipping stale ones, and receive images "
           "reliably without dropping any: replaying a recording gives the same decisions at any speed."),
     Param("images", [""], "Camera names: each subscribes <name>/image and publishes under <name>/; "
@@ -176,7 +179,7 @@ class RecognizerNode(Node):
             if self._p("num_threads"):
                 torch.set_num_threads(self._p("num_threads"))
             engine = create_engine(model_dir, backend, device=device, precision=precision,
-                                   streaming=self._p("streaming"))
+                                   streaming=self._p("streaming"), accel=self._p("accel"))
         except (ModelLoadError, ValueError, RuntimeError, OSError) as exc:
             with self._cond:
                 self.last_error = f"cannot load model '{model_dir}': {exc}"

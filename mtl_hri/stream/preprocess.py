@@ -56,14 +56,14 @@ def resize_crop(
 
 
 class Normalizer:
-    """uint8 (T, H, W, 3) frames -> normalised float (1, T, 3, H, W) on a device."""
+    """uint8 (T, H, W, 3) frames (numpy, or a tensor already uploaded) -> normalised float (1, T, 3, H, W) on the device."""
 
     def __init__(self, spec: InputSpec, device: torch.device) -> None:
         self.device = device
         self.mean = torch.tensor(spec.mean, device=device).view(1, 1, 3, 1, 1) * 255
         self.inv_std = 1 / (torch.tensor(spec.std, device=device).view(1, 1, 3, 1, 1) * 255)
 
-    def __call__(self, frames: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(frames).to(self.device, non_blocking=True)
+    def __call__(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+        x = (torch.from_numpy(frames) if isinstance(frames, np.ndarray) else frames).to(self.device, non_blocking=True)
         x = x.permute(0, 3, 1, 2).unsqueeze(0).float()
         return (x - self.mean) * self.inv_std

@@ -6,12 +6,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
 from ..model import InputSpec, ModelCard, StreamState, load_model_dir
+from .accel import PinnedUploader, choose_window_forward, prepare_for_device
 from .preprocess import FrameGeometry, Normalizer, resize_crop
 
 log = logging.getLogger(__name__)
@@ -168,15 +169,30 @@ class Recognizer(EngineBase):
     backend = "torch"
 
     def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
-                 streaming: bool = True) -> None:
+                 streaming: bool = True, accel: str = "auto") -> None:
         self.device, self.device_warning = resolve_device(device)
         if self.device_warning:
             log.warning(self.device_warning)
         self.dtype = resolve_precision(precision, self.device)
         model, self.card = load_model_dir(model_dir)
-        self.model = model.to(self.device).eval()
+        self.model = prepare_for_device(model.to(self.device).eval(), self.device)
         self.normalize = Normalizer(self.card.input, self.device)
+        self.upload = PinnedUploader(self.device)
         self.set_streaming(streaming)
+        self.warmup_ms: dict[str, float] = {}
+        self.accel, self._window_forward = self._warm_up(accel)
+
+    def _warm_up(self, accel: str) -> tuple[str, Callable]:
+        """Runs every path once so the first decision is not slow, and picks the fastest window forward."""
+        spec = self.spec
+        clip = self.normalize(np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8))
+        chosen, forward, self.warmup_ms = choose_window_forward(self.model, clip, accel, self.device, self._autocast)
+        if self.model.supports_streaming:
+            with torch.inference_mode(), self._autocast():
+                _, state = self.model.prime(clip)
+                self.model.step(clip[:, -1], state)
+        log.info("engine warm-up on %s: %s (ms per window: %s)", self.device, chosen, self.warmup_ms)
+        return chosen, forward
 
     def set_streaming(self, enabled: bool) -> None:
         """Streams only when asked and the model supports it; forgets any state."""
@@ -191,21 +207,21 @@ class Recognizer(EngineBase):
     @torch.inference_mode()
     def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, StreamState | None]]:
         t0 = time.perf_counter()
-        clips = torch.cat([self.normalize(frames) for frames, _ in windows])
+        clips = torch.cat([self.normalize(self.upload(frames)) for frames, _ in windows])
         t1 = time.perf_counter()
-        with self._autocast():
-            if self.streaming:
+        if self.streaming:
+            with self._autocast():
                 out, state = self.model.prime(clips)
-                states = state.split()
-            else:
-                out, states = self.model(clips), [None] * len(windows)
+            states = state.split()
+        else:
+            out, states = self._window_forward(clips), [None] * len(windows)
         results = self._torch_results(out, [g for _, g in windows], t0, t1)
         return list(zip(results, states))
 
     @torch.inference_mode()
     def step_many(self, items) -> list[tuple[RecognitionResult, StreamState]]:
         t0 = time.perf_counter()
-        x = torch.cat([self.normalize(frame[None])[:, 0] for frame, _, _ in items])
+        x = torch.cat([self.normalize(self.upload(frame[None]))[:, 0] for frame, _, _ in items])
         t1 = time.perf_counter()
         with self._autocast():
             out, state = self.model.step(x, StreamState.cat([s for _, _, s in items]))
@@ -227,7 +243,7 @@ BACKENDS = ("auto", "torch", "onnxruntime")
 
 
 def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "auto", precision: str = "auto",
-                  streaming: bool = True) -> EngineBase:
+                  streaming: bool = True, accel: str = "auto") -> EngineBase:
     """`torch`, `onnxruntime`, or `auto`: ONNX Runtime on the CPU when the directory holds an export."""
     from .onnx_engine import OnnxRecognizer, has_onnx_export
 
@@ -238,4 +254,4 @@ def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "a
         backend = "onnxruntime" if on_cpu and has_onnx_export(model_dir) else "torch"
     if backend == "onnxruntime":
         return OnnxRecognizer(model_dir, device=device, streaming=streaming)
-    return Recognizer(model_dir, device=device, precision=precision, streaming=streaming)
+    return Recognizer(model_dir, device=device, precision=precision, streaming=streaming, accel=accel)
