@@ -21,6 +21,7 @@ from ..data.labels import HRI_LABELS
 from ..model import ArchConfig, InputSpec, ModelCard, build_model
 from ..model.factory import SHARING, TRUNKS
 from ..model.flops import count_parameters, gmacs
+from ..model.lws import LWSSharing
 
 
 @dataclass
@@ -59,6 +60,8 @@ def clip_gmacs(arch: ArchConfig, frames: int, size: int) -> float:
     """Multiply-adds of one clip, counted on the meta device (nothing is computed)."""
     with torch.device("meta"):
         model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=frames).eval()
+        if isinstance(model.sharing, LWSSharing):  # the assignment is read on the host: give it real logits
+            model.sharing.logits = torch.zeros(model.sharing.logits.shape, device="cpu")
         return gmacs(model, torch.empty(1, frames, 3, size, size))
 
 
