@@ -38,6 +38,10 @@ class VideoPublisher(Node):
         self.declare_parameter("frame_id", "camera", ParameterDescriptor(description="frame_id of published images."))
         self.declare_parameter("encoding", "bgr8", ParameterDescriptor(
             description="bgr8 (as decoded, no conversion) or rgb8.", additional_constraints="bgr8 or rgb8"))
+        self.declare_parameter("wait_for_subscribers", 0, ParameterDescriptor(
+            description="Hold the first frame until this many subscribers have matched (up to 30 s); "
+                        "0 starts at once, like a camera.",
+            integer_range=[IntegerRange(from_value=0, to_value=100, step=1)]))
         self.declare_parameter("max_frames", 0, ParameterDescriptor(
             description="Stop after this many frames; 0 never stops.",
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)]))
@@ -78,6 +82,10 @@ class VideoPublisher(Node):
 
     def run(self) -> None:
         """Publish on a fixed schedule (no drift), servicing ROS in between."""
+        wanted = self.get_parameter("wait_for_subscribers").value
+        deadline = time.monotonic() + 30.0
+        while rclpy.ok() and self.pub.get_subscription_count() < wanted and time.monotonic() < deadline:
+            rclpy.spin_once(self, timeout_sec=0.05)
         next_t = time.monotonic()
         while rclpy.ok():
             if not self.publish_next():

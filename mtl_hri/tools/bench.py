@@ -184,14 +184,16 @@ def run_e2e(name: str, executable: str, params: list[str], fps: float, duration:
         total = warmup + duration
         sent = int(total * fps)
         publisher = RosProcess("video_publisher", ["-r", "image:=/bench/image", "-p", f"video:={video}",
-                                                   "-p", f"rate:={fps}", "-p", "loop:=true", "-p", "frame_id:=bench",
-                                                   "-p", f"max_frames:={sent}"], env)
+                                                   "-p", f"rate:={float(fps)}", "-p", "loop:=true", "-p", "frame_id:=bench",
+                                                   "-p", f"max_frames:={sent}", "-p", "wait_for_subscribers:=1"], env)
         start = time.time()
         end = time.monotonic() + total + 30  # the publisher stops itself after `sent` frames
         with tqdm(total=int(total), desc=f"{name} @ {fps:g} fps", unit="s", leave=False) as bar:
             while time.monotonic() < end and publisher.alive():
                 rclpy.spin_once(listener, timeout_sec=0.05)
                 bar.update(max(0, min(int(total), int(time.time() - start)) - bar.n))
+        if publisher.proc.returncode not in (0, None) or not node.alive():
+            raise RuntimeError(f"{name}: a process died:\n{publisher.log()[-1500:]}\n{node.log()[-1500:]}")
         settle = time.monotonic() + 2.5  # the last decisions, and a diagnostics update after the last frame
         while time.monotonic() < settle:
             rclpy.spin_once(listener, timeout_sec=0.05)
@@ -208,8 +210,9 @@ def run_e2e(name: str, executable: str, params: list[str], fps: float, duration:
     t, lat = t[keep], lat[keep]
     first, last = lat[t < warmup + 60], lat[t >= t.max() - 60] if len(t) else lat
     pct = lambda a, q: float(np.percentile(a, q)) if len(a) else float("nan")  # noqa: E731
+    rate = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 else 0.0
     return E2ERow(name, fps, duration, sent, int(diag.get("frames_in", -1)), int(diag.get("windows_skipped", -1)),
-                  len(lat), len(lat) / duration, pct(lat, 50), pct(lat, 99), pct(first, 99), pct(last, 99), rss, peak,
+                  len(lat), rate, pct(lat, 50), pct(lat, 99), pct(first, 99), pct(last, 99), rss, peak,
                   float(diag.get("inference_ms_p50", "nan")))
 
 
@@ -241,10 +244,12 @@ def run_e2e_suite(args: argparse.Namespace) -> dict:
     ]
     if args.backend != "auto":
         configs = [(n, e, [*p, "-p", f"backend:={args.backend}"] if e == "recognizer" else p) for n, e, p in configs]
-    rows = [run_e2e(n, e, p, args.fps, args.compare_duration, video, env) for n, e, p in configs]
-    rows.insert(0, run_e2e("streaming_long", "recognizer", configs[0][2], args.fps, args.duration, video, env))
+    rows = [run_e2e(n, e, p, args.fps, args.compare_duration, video, env) for n, e, p in configs
+            if "compare" in args.parts]
+    if "long" in args.parts:
+        rows.insert(0, run_e2e("streaming_long", "recognizer", configs[0][2], args.fps, args.duration, video, env))
     sweep = [run_e2e(f"sweep_{fps:g}", "recognizer", configs[0][2], fps, args.sweep_duration, video, env)
-             for fps in args.sweep]
+             for fps in (args.sweep if "sweep" in args.parts else [])]
     rclpy.try_shutdown()
     print_e2e(rows + sweep)
     sustained = [r.camera_fps for r in sweep if r.dropped == 0 and r.windows_skipped == 0 and r.lag_ratio <= 1.2]
@@ -270,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     e2e.add_argument("--fps", type=float, default=15.0, help="camera rate of the main and comparison runs")
     e2e.add_argument("--duration", type=float, default=300.0, help="seconds of the long run (lag trend)")
     e2e.add_argument("--compare-duration", type=float, default=30.0, help="seconds of each comparison run")
-    e2e.add_argument("--sweep", type=float, nargs="*", default=[15, 30, 60, 90], help="camera rates to try")
+    e2e.add_argument("--sweep", type=float, nargs="*", default=[15.0, 30.0, 60.0, 90.0], help="camera rates to try")
+    e2e.add_argument("--parts", nargs="+", default=["compare", "long", "sweep"], choices=("compare", "long", "sweep"),
+                     help="which runs to make")
     e2e.add_argument("--sweep-duration", type=float, default=20.0)
     e2e.add_argument("--video", type=Path, help="default: vtest.avi (fetched if needed)")
     e2e.add_argument("--model", default="", help="model directory (default: the bundled model)")
