@@ -16,12 +16,13 @@ MODEL := models/default/model.json
 .PHONY: setup demo test footage env clean
 .DEFAULT_GOAL := demo
 
-$(BIN)/.deps: requirements.txt requirements-nodeps.txt
+$(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (ROS 2 wheels need CPython 3.11)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
+	$(BIN)/python -m pip install -r requirements-build.txt  # rosidl/ament_cmake: the tests build a vision_msgs fixture
 	touch $@
 
 # The bundled model: untrained (ImageNet trunk, random heads) until a trained one is committed.

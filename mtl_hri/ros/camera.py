@@ -23,6 +23,7 @@ from ..stream.pipeline import CameraStream, FrameMeta
 from ..stream.recognizer import EngineBase
 from ..stream.stats import RateMeter, RollingStats
 from .image_conv import ImageError, array_to_image, check_image, compressed_to_rgb, message_to_rgb
+from .vision import VisionOutputs, vision_msgs_available
 
 NONE = "none"
 CAMERA_SILENT_AFTER = 2.0  # s without images before diagnostics warn
@@ -43,6 +44,8 @@ class Camera:
         self.pub_gesture = node.create_publisher(String, f"{prefix}gesture", reliable)
         self.pub_hands = node.create_publisher(PoseArray, f"{prefix}hands", reliable)
         self.pub_debug = node.create_publisher(Image, f"{prefix}debug_image", 1)
+        # vision_msgs/Classification per task and a latched VisionInfo, where vision_msgs exists (any distro)
+        self.vision = VisionOutputs(node, prefix, "", ["action", "gesture"]) if vision_msgs_available() else None
         overrides = QoSOverridingOptions.with_default_policies()
         # Live: sensor-data QoS, depth 1 (never build lag). Offline: reliable and keep everything (never drop).
         qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, history=QoSHistoryPolicy.KEEP_ALL) \
@@ -113,6 +116,8 @@ class Camera:
         for task, pub in (("action", self.pub_action), ("gesture", self.pub_gesture)):
             if task in decisions:
                 pub.publish(String(data=decisions[task].label))
+        if self.vision is not None:
+            self.vision.publish(newest.source, result.heads)
         if result.left is not None:
             hands = PoseArray(header=newest.source)
             for track, trail in zip((result.left, result.right), self.trails):

@@ -20,6 +20,7 @@ class Received:
     hands: list[PoseArray] = field(default_factory=list)
     hands_latency_ms: list[float] = field(default_factory=list)  # frame stamp -> receipt
     hands_wall: list[float] = field(default_factory=list)
+    hands_labels: list[tuple[str, str]] = field(default_factory=list)  # (action, gesture) last received before each hands
     diagnostics: list[DiagnosticArray] = field(default_factory=list)
     debug_image: Image | None = None
     image_stamps: dict[int, str] = field(default_factory=dict)  # stamp ns -> frame_id, of input images
@@ -53,6 +54,9 @@ class OutputListener(Node):
             self.received.hands.append(msg)
             self.received.hands_wall.append(now)
             self.received.hands_latency_ms.append((now - stamp) * 1e3)
+            r = self.received  # the node publishes action and gesture just before hands
+            self.received.hands_labels.append((r.actions[-1] if r.actions else "none",
+                                               r.gestures[-1] if r.gestures else "none"))
 
     def _on_image(self, msg: Image) -> None:
         with self.lock:

@@ -198,6 +198,9 @@ class RecognizerNode(Node):
             ])
         finally:
             self._internal_set = False
+        for camera in self.cameras:  # after the label parameters, which VisionInfo points at
+            if camera.vision is not None:
+                camera.vision.publish_info(engine.card.name)
         self.get_logger().info(
             f"model '{engine.card.name}' from {model_dir} on {engine.device} ({engine.backend}"
             f"{', streaming' if engine.streaming else ''}; "
