@@ -1,7 +1,9 @@
-"""`mtl-hri-demo`: real footage -> video_publisher -> recognizer -> listener, over DDS on loopback.
+"""`mtl-hri-demo`: a camera video -> video_publisher -> recognizer -> listener, over DDS on loopback.
 
-Prints decisions as they arrive, then the measured rates and latencies; saves the last debug
-image as a PNG and a JSON summary.
+With `--synthetic N` the video is a freshly rendered sequence of N synthetic clips per class, and
+the decided labels are printed next to the truth, with a per-clip hit rate at the end. Without it,
+the video is real pedestrian footage (vtest.avi). Either way it prints the measured rates and
+latencies, and saves the last debug image as a PNG and a JSON summary.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,70 @@ NAMESPACE = "/mtl_hri"
 IMAGE_TOPIC = "/camera/image_raw"
 
 
+@dataclass
+class ClipTruth:
+    task: str
+    label: str
+    start: int  # frames of the labelled segment in the sequence video
+    end: int
+
+
+def synthetic_video(out: Path, clips_per_class: int, seed: int) -> tuple[Path, list[ClipTruth], float]:
+    """Renders every class `clips_per_class` times in a shuffled order into one MP4."""
+    import cv2
+
+    from ..data.labels import HRI_LABELS
+    from ..data.synth import SynthConfig, render_clip
+
+    cfg = SynthConfig(seed=seed)
+    rng = np.random.default_rng(seed)
+    classes = [(t, c) for t, labels in HRI_LABELS.items() for c in labels[1:]] + [("none", "none")]
+    order = [classes[i] for i in rng.permutation(len(classes) * clips_per_class) % len(classes)]
+    path = out / "synthetic_sequence.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), cfg.fps, (cfg.width, cfg.height))
+    truths, offset = [], 0
+    for i, (task, label) in enumerate(order):
+        clip = render_clip(cfg, task, label, np.random.default_rng([seed, i]))
+        for frame in clip.frames:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        truths.append(ClipTruth(task, label, offset + clip.start, offset + clip.end))
+        offset += len(clip.frames)
+    writer.release()
+    return path, truths, cfg.fps
+
+
+def score_clips(truths: list[ClipTruth], decisions: list[tuple[int, str, str]], tail: int) -> list[dict]:
+    """Per clip: the most frequent decision of its task from its start to `tail` frames after its end
+    (the window trails the frames), and whether it is the truth (for idle clips: mostly `none`)."""
+    rows = []
+    for t in truths:
+        seen = [(a, g) for f, a, g in decisions if t.start <= f < t.end + tail]
+        if t.task == "none":
+            labels = [a if a != "none" else g for a, g in seen]
+        else:
+            labels = [a if t.task == "action" else g for a, g in seen]
+        decided = max(set(labels), key=labels.count) if labels else "-"
+        rows.append({"task": t.task, "truth": t.label, "decided": decided, "hit": decided == t.label,
+                     "decisions": len(labels)})
+    return rows
+
+
+def spin_until_quiet(node, seconds: float = 2.0) -> None:
+    import rclpy
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        rclpy.spin_once(node, timeout_sec=0.05)
+
+
+def frame_index(image_stamps: dict[int, str], stamp, order: list[int] | None = None) -> int:
+    """The position of a frame stamp among the stamps the camera sent (frames arrive in order)."""
+    import bisect
+
+    order = order if order is not None else sorted(image_stamps)
+    return bisect.bisect_left(order, stamp.sec * 10**9 + stamp.nanosec)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="video file (default: vtest.avi, fetched if needed)")
@@ -29,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="", help="model directory (default: the bundled model)")
     parser.add_argument("--out", type=Path, default=Path("demo_out"), help="where to write the PNG and summary")
     parser.add_argument("--domain-id", type=int, help="ROS_DOMAIN_ID (default: random)")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="play N freshly rendered synthetic clips per class and score the decisions against the truth")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic sequence")
     args = parser.parse_args(argv)
 
     env = apply_loopback_env(args.domain_id)  # before rclpy starts
@@ -38,16 +108,24 @@ def main(argv: list[str] | None = None) -> int:
     from ..ros.image_conv import image_to_rgb
     from ..ros.listener import OutputListener
 
-    video = args.video or fetch(default_cache())
     args.out.mkdir(parents=True, exist_ok=True)
+    truths: list[ClipTruth] = []
+    if args.synthetic:
+        video, truths, args.rate = synthetic_video(args.out, args.synthetic, args.seed)
+        frames = truths[-1].end + 16
+        args.duration = frames / args.rate + 30  # the whole sequence once, plus start-up (ends with the video)
+        print(f"rendered {len(truths)} synthetic clips ({frames} frames) to {video}")
+    else:
+        video = args.video or fetch(default_cache())
     print(f"ROS_DOMAIN_ID={env['ROS_DOMAIN_ID']}, DDS profile {env['FASTDDS_DEFAULT_PROFILES_FILE']}")
     rclpy.init()
-    listener = OutputListener(NAMESPACE, debug=True)
+    listener = OutputListener(NAMESPACE, image_topic=IMAGE_TOPIC if truths else None, debug=True)
     model = ["-p", f"model:={args.model}"] if args.model else []
     recognizer = RosProcess("recognizer", ["-r", f"__ns:={NAMESPACE}", "-r", f"image:={IMAGE_TOPIC}", *model],
                             env, args.out)
     publisher = RosProcess("video_publisher", ["-r", f"image:={IMAGE_TOPIC}", "-p", f"video:={video}",
-                                               "-p", f"rate:={args.rate}", "-p", "loop:=true",
+                                               "-p", f"rate:={float(args.rate)}", "-p", f"loop:={'false' if truths else 'true'}",
+                                               "-p", f"wait_for_subscribers:={2 if truths else 0}",
                                                "-p", "frame_id:=camera"], env, args.out)
     last = ("", "")
     try:
@@ -60,9 +138,17 @@ def main(argv: list[str] | None = None) -> int:
                 r = listener.received
                 now = (r.actions[-1] if r.actions else "-", r.gestures[-1] if r.gestures else "-")
                 if now != last:
-                    tqdm.write(f"{elapsed:6.1f}s  action={now[0]:<12} gesture={now[1]}")
+                    truth = ""
+                    if truths and r.hands and r.image_stamps:
+                        frame = frame_index(r.image_stamps, r.hands[-1].header.stamp)
+                        clip = next((t for t in truths if t.start <= frame < t.end), None)
+                        truth = f"  truth: {clip.task} {clip.label}" if clip else "  truth: (between clips)"
+                    tqdm.write(f"{elapsed:6.1f}s  action={now[0]:<12} gesture={now[1]:<12}{truth}")
                     last = now
                 bar.set_postfix_str(f"decisions={len(r.hands)}", refresh=False)
+                if truths and not publisher.alive() and publisher.proc.returncode == 0:
+                    spin_until_quiet(listener)  # the sequence is over: collect the last decisions
+                    break
                 for proc in (recognizer, publisher):
                     if not proc.alive():
                         raise RuntimeError(f"{proc.name} exited early:\n{proc.log()[-3000:]}")
@@ -90,10 +176,20 @@ def main(argv: list[str] | None = None) -> int:
         png = args.out / "debug_image.png"
         cv2.imwrite(str(png), cv2.cvtColor(image_to_rgb(r.debug_image), cv2.COLOR_RGB2BGR))
         summary["debug_png"] = str(png)
+    if truths:
+        order = sorted(r.image_stamps)
+        decisions = [(frame_index(r.image_stamps, h.header.stamp, order), a, g)
+                     for h, (a, g) in zip(r.hands, r.hands_labels)]
+        clips = score_clips(truths, decisions, tail=16)
+        for c in clips:
+            print(f"  {c['task']:<8} truth {c['truth']:<12} decided {c['decided']:<12} {'HIT' if c['hit'] else 'miss'}")
+        hits = sum(c["hit"] for c in clips)
+        print(f"per-clip hit rate: {hits}/{len(clips)} = {hits / len(clips):.0%}")
+        summary["synthetic"] = {"clips": clips, "hit_rate": hits / len(clips), "truth": [asdict(t) for t in truths]}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     listener.destroy_node()
     rclpy.try_shutdown()
-    print(json.dumps({k: v for k, v in summary.items() if k != "node_diagnostics"}, indent=2))
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("node_diagnostics", "synthetic")}, indent=2))
     print(f"node diagnostics: {json.dumps(diag)}")
     ok = len(r.hands) > 0 and all(c == 0 for c in codes.values())
     if not ok:
