@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -28,12 +26,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..tools.fetch_footage import PACKAGE, _run, default_cache, sha256
+from .debian import DATA_DIR, cache_dir, download_deb, extract_members, sha256
 from .labels import HRI_ACTIONS, HRI_GESTURES, HRI_LABELS
 
 # ---------------------------------------------------------------------------------------------- backgrounds
 
-DATA_DIR = "./usr/share/doc/opencv-doc/examples/data/"
 # Scene-like photos of opencv-doc 4.6.0 (no people in them: a second person would contradict the label).
 BACKGROUND_SHA256 = {
     "building.jpg": "742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07",
@@ -57,29 +54,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def default_background_cache() -> Path:
-    return default_cache().parent / "backgrounds"
-
-
-def _download_deb(work: Path) -> Path:
-    """`apt-get download` the opencv-doc package into `work` (fetching package lists once if root)."""
-    got = _run(["apt-get", "download", PACKAGE], work)
-    if got.returncode != 0 and os.geteuid() == 0:  # fresh machine: package lists not fetched yet
-        _run(["apt-get", "update"], work)
-        got = _run(["apt-get", "download", PACKAGE], work)
-    debs = sorted(work.glob(f"{PACKAGE}_*.deb"))
-    if got.returncode != 0 or not debs:
-        raise RuntimeError(f"apt-get download {PACKAGE} failed: {got.stderr.strip()}")
-    return debs[0]
-
-
-def _extract_members(deb: Path, members: list[str], work: Path) -> None:
-    """Extract only `members` of the package's file system into `work` (the .deb is ~95 MB, we need ~4)."""
-    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-    extract = subprocess.run(["tar", "-x", "-C", str(work), *members], stdin=tar.stdout,
-                             capture_output=True, text=True)
-    tar.wait()
-    if extract.returncode != 0:
-        raise RuntimeError(f"extracting backgrounds from {deb.name} failed: {extract.stderr.strip()}")
+    return cache_dir() / "backgrounds"
 
 
 def fetch_backgrounds(dest: Path) -> list[Path]:
@@ -89,8 +64,8 @@ def fetch_backgrounds(dest: Path) -> list[Path]:
         return paths
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        deb = _download_deb(work)
-        _extract_members(deb, [DATA_DIR + name for name in BACKGROUND_SHA256], work)
+        deb = download_deb(work)
+        extract_members(deb, [f"{DATA_DIR}/{name}" for name in BACKGROUND_SHA256], work)
         dest.mkdir(parents=True, exist_ok=True)
         for path in paths:
             src = work / DATA_DIR / path.name

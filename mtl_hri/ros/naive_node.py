@@ -6,9 +6,7 @@ from __future__ import annotations
 import collections
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Pose, PoseArray
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
@@ -16,6 +14,7 @@ from std_msgs.msg import String
 from ..stream.recognizer import Recognizer
 from .image_conv import image_to_rgb
 from .recognizer_node import bundled_model_dir
+from .runner import spin_node
 
 
 class NaiveRecognizer(Node):
@@ -43,16 +42,7 @@ class NaiveRecognizer(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = NaiveRecognizer()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(NaiveRecognizer, args)
 
 
 if __name__ == "__main__":

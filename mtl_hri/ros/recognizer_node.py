@@ -18,7 +18,6 @@ import torch
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Header
 
@@ -27,6 +26,7 @@ from ..stream import SmoothingParams
 from ..stream.pipeline import Job, run_jobs, sample_fps_for
 from ..stream.recognizer import BACKENDS, EngineBase, create_engine
 from .camera import NONE, THROTTLE, Camera
+from .runner import spin_node
 
 @dataclass(frozen=True)
 class Param:
@@ -290,17 +290,7 @@ class RecognizerNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = RecognizerNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.stop()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(RecognizerNode, args)
 
 
 if __name__ == "__main__":

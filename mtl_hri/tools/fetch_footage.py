@@ -5,33 +5,19 @@ The file is cached and its sha256 verified; a cached, verified copy is reused.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-PACKAGE = "opencv-doc"
-MEMBER = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
+from ..data.debian import DATA_DIR, cache_dir, download_deb, extract_members, sha256
+
+MEMBER = f"{DATA_DIR}/vtest.avi"
 SHA256 = "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"  # 768x576, 795 frames
 
 
 def default_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mtl_hri" / "vtest.avi"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    return cache_dir() / "vtest.avi"
 
 
 def fetch(dest: Path) -> Path:
@@ -40,19 +26,8 @@ def fetch(dest: Path) -> Path:
         return dest
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        got = _run(["apt-get", "download", PACKAGE], work)
-        if got.returncode != 0 and os.geteuid() == 0:  # fresh machine: package lists not fetched yet
-            _run(["apt-get", "update"], work)
-            got = _run(["apt-get", "download", PACKAGE], work)
-        debs = list(work.glob(f"{PACKAGE}_*.deb"))
-        if got.returncode != 0 or not debs:
-            raise RuntimeError(f"apt-get download {PACKAGE} failed: {got.stderr.strip()}")
-        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(debs[0])], stdout=subprocess.PIPE)
-        extract = subprocess.run(["tar", "-x", "-C", str(work), MEMBER], stdin=tar.stdout, capture_output=True, text=True)
-        tar.wait()
+        extract_members(download_deb(work), [MEMBER], work)
         src = work / MEMBER
-        if extract.returncode != 0 or not src.is_file():
-            raise RuntimeError(f"vtest.avi not found in {debs[0].name}: {extract.stderr.strip()}")
         digest = sha256(src)
         if digest != SHA256:
             raise RuntimeError(f"vtest.avi checksum mismatch: {digest} != {SHA256}")

@@ -1,0 +1,48 @@
+"""Files from Debian's opencv-doc package (real footage and photographs), fetched with apt and checksummed."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+PACKAGE = "opencv-doc"
+DATA_DIR = "./usr/share/doc/opencv-doc/examples/data"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mtl_hri"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+
+
+def download_deb(work: Path) -> Path:
+    """`apt-get download` the package into `work` (fetching the package lists once if root)."""
+    got = _run(["apt-get", "download", PACKAGE], work)
+    if got.returncode != 0 and os.geteuid() == 0:  # fresh machine: package lists not fetched yet
+        _run(["apt-get", "update"], work)
+        got = _run(["apt-get", "download", PACKAGE], work)
+    debs = sorted(work.glob(f"{PACKAGE}_*.deb"))
+    if got.returncode != 0 or not debs:
+        raise RuntimeError(f"apt-get download {PACKAGE} failed: {got.stderr.strip()}")
+    return debs[0]
+
+
+def extract_members(deb: Path, members: list[str], work: Path) -> None:
+    """Extract only `members` of the package's file system into `work` (the .deb is ~95 MB)."""
+    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    extract = subprocess.run(["tar", "-x", "-C", str(work), *members], stdin=tar.stdout,
+                             capture_output=True, text=True)
+    tar.wait()
+    if extract.returncode != 0:
+        raise RuntimeError(f"extracting {members} from {deb.name} failed: {extract.stderr.strip()}")
