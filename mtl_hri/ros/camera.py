@@ -5,7 +5,6 @@ All methods run with the node's lock held, except `publish`, which the worker ca
 from __future__ import annotations
 
 import collections
-import time
 from typing import Callable
 
 import numpy as np
@@ -59,7 +58,7 @@ class Camera:
         self.frames_in, self.frames_sampled, self.decisions = RateMeter(), RateMeter(), RateMeter()
         self.frames_bad = 0
         self.inference_ms, self.latency_ms = RollingStats(), RollingStats()
-        self.last_frame_wall = time.monotonic()
+        self.last_frame_wall = self.now()
         self.silent_reported = False
         self.trails = (collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
         self.stream = CameraStream(offline)
@@ -80,7 +79,7 @@ class Camera:
         """Validate every frame; convert and store only the frames the window samples. True if stored."""
         logger = self.node.get_logger()
         stamp = stamp_seconds(header)
-        now = time.monotonic()
+        now = self.now()
         self.frames_in.tick(now)
         self.last_frame_wall, self.silent_reported = now, False
         w = self.window
@@ -107,6 +106,10 @@ class Camera:
         self.frames_sampled.tick(now)
         self.stream.store(stamp, crop, FrameMeta(geometry, header, keep))
         return True
+
+    def now(self) -> float:
+        """The node's clock (simulated time under use_sim_time): rates, silence and latencies follow it."""
+        return self.node.get_clock().now().nanoseconds * 1e-9
 
     def _where(self) -> str:
         return f"[{self.name}] " if self.name else ""

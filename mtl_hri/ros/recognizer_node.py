@@ -7,7 +7,6 @@ windows that became stale meanwhile are skipped, never queued, so the node canno
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -223,7 +222,7 @@ class RecognizerNode(Node):
                 check: Callable[[], object] | None) -> None:
         with self._cond:
             if self.engine is None:
-                camera.frames_in.tick(time.monotonic())
+                camera.frames_in.tick(camera.now())
                 self.get_logger().error(f"dropping frames: {self.last_error}", throttle_duration_sec=THROTTLE)
                 return
             if camera.ingest(self.engine, header, convert, check):
@@ -267,14 +266,14 @@ class RecognizerNode(Node):
                 if not job.due:
                     continue
                 decisions = job.stream.decide(result, job.stamp)
-                camera.decisions.tick(time.monotonic())
+                camera.decisions.tick(camera.now())
                 camera.inference_ms.add(result.timings.inference_ms)
                 camera.latency_ms.add(latency)
             camera.publish(result, decisions, job.newest, latency)
 
     # ----------------------------------------------------------------- diagnostics
     def _on_diagnostics_timer(self) -> None:
-        now = time.monotonic()
+        now = self.get_clock().now().nanoseconds * 1e-9
         with self._cond:
             statuses = [c.status(self.get_fully_qualified_name(), self.engine, self.last_error, now)
                         for c in self.cameras]
