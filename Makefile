@@ -25,11 +25,12 @@ $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
 	$(BIN)/python -m pip install -r requirements-build.txt  # rosidl/ament_cmake: the tests build a vision_msgs fixture
 	touch $@
 
-# The bundled model: untrained (ImageNet trunk, random heads) until a trained one is committed.
-$(MODEL): $(BIN)/.deps $(wildcard mtl_hri/model/*.py) mtl_hri/tools/init_model.py mtl_hri/data/labels.py
+# The bundled model is committed (trained, see models/default/model.json). Only if it is missing,
+# an untrained stand-in (ImageNet trunk, random heads, card saying so) is made.
+$(MODEL): | $(BIN)/.deps
 	PYTHONPATH=$(CURDIR) $(BIN)/python -m mtl_hri.tools.init_model --out models/default
 
-$(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES)
+$(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall .
 	$(BIN)/python -c "from ament_index_python.packages import get_package_share_directory as g; print('installed', g('mtl_hri'))"
 	touch $@
