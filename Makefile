@@ -40,8 +40,10 @@ setup: $(BIN)/.installed
 footage: setup
 	$(BIN)/mtl-hri-fetch-footage
 
+# Fresh synthetic clips through DDS, decisions scored against the truth; then real pedestrian footage.
 demo: setup footage
-	$(BIN)/mtl-hri-demo --duration 30
+	$(BIN)/mtl-hri-demo --synthetic 1 --out demo_out/synthetic
+	$(BIN)/mtl-hri-demo --duration 20 --out demo_out/footage
 
 test: setup footage
 	$(BIN)/python -m pytest test
