@@ -236,9 +236,13 @@ def test_generate_writes_the_dataset_format(tmp_path):
         start, end = int(row["start"]), int(row["end"])
         assert 0 <= start < end <= len(frames) and end - start >= 24
     assert set(flags) == {"0", "1"} and flags.count("1") > 0.7 * len(flags)  # small hands (~2 px) too
-    again = generate(cfg, tmp_path / "b", progress=False)
+    again = generate(cfg, tmp_path / "b", progress=False, workers=2)  # same bytes from 2 processes
     for path in sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()):
         assert (out / path).read_bytes() == (again / path).read_bytes(), path
+    val = generate(cfg, tmp_path / "c", progress=False, only=("val",))  # one split: the same clips, alone
+    assert _read_csv(val / "manifest.csv") == [r for r in rows if r["split"] == "val"]
+    for row in _read_csv(val / "manifest.csv"):
+        assert (val / row["path"]).read_bytes() == (out / row["path"]).read_bytes()
 
 
 def test_cli_writes_dataset_and_preview(tmp_path):

@@ -17,10 +17,11 @@ import json
 import shutil
 import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -897,6 +898,34 @@ def write_video(path: Path, frames: np.ndarray, fps: float) -> None:
         writer.release()
 
 
+@dataclass
+class SequenceClip:
+    task: str
+    label: str
+    start: int  # the labelled segment, in frames of the whole sequence
+    end: int
+
+
+def write_sequence(path: Path, order: Sequence[tuple[str, str]], cfg: SynthConfig) -> list[SequenceClip]:
+    """The (task, label) clips of `order` rendered back to back into one MP4, clip i with RNG [cfg.seed, i]:
+    a camera's view of one person doing one thing after another, with the truth of every segment."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), cfg.fps, (cfg.width, cfg.height))
+    if not writer.isOpened():
+        raise RuntimeError(f"cannot open an mp4v writer for {path}")
+    truths, offset = [], 0
+    try:
+        for i, (task, label) in enumerate(order):
+            clip = render_clip(cfg, task, label, np.random.default_rng([cfg.seed, i]))
+            for frame in clip.frames:
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            truths.append(SequenceClip(task, label, offset + clip.start, offset + clip.end))
+            offset += len(clip.frames)
+    finally:
+        writer.release()
+    return truths
+
+
 HAND_COLUMNS = ["frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible"]
 MANIFEST_COLUMNS = ["path", "task", "label", "start", "end", "split", "hands"]
 
@@ -911,18 +940,33 @@ def write_hands(path: Path, clip: Clip) -> None:
                           f"{right[0]:.3f}", f"{right[1]:.3f}", int(rv)])
 
 
-def generate(cfg: SynthConfig, out_dir: Path, progress: bool = True) -> Path:
-    """Write the dataset (clips/<split>/*.mp4, hands/*.csv, manifest.csv, labels.json) to `out_dir`; return it."""
+def _write_clip(cfg: SynthConfig, out_dir: Path, item: PlannedClip) -> list:
+    """Render and write one planned clip; its manifest row. Each clip has its own RNG stream, so the
+    output does not depend on the order or the process that renders it."""
+    clip = render_clip(cfg, item.task, item.label, np.random.default_rng([cfg.seed, item.index]))
+    video = Path("clips") / item.split / f"{item.clip_id}.mp4"
+    hands = Path("hands") / f"{item.clip_id}.csv"
+    write_video(out_dir / video, clip.frames, cfg.fps)
+    write_hands(out_dir / hands, clip)
+    return [video.as_posix(), item.task, item.label, clip.start, clip.end, item.split, hands.as_posix()]
+
+
+def generate(cfg: SynthConfig, out_dir: Path, progress: bool = True, workers: int = 1,
+             only: Sequence[str] = SPLITS) -> Path:
+    """Write the dataset (clips/<split>/*.mp4, hands/*.csv, manifest.csv, labels.json) to `out_dir`; return it.
+
+    `workers` > 1 renders in that many processes; the files are the same as with one. `only` writes just
+    those splits, clip for clip the same as in the whole set (to evaluate on a held-out split elsewhere)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for item in tqdm(plan(cfg), desc="mtl-hri-synth", unit="clip", disable=not progress):
-        clip = render_clip(cfg, item.task, item.label, np.random.default_rng([cfg.seed, item.index]))
-        video = Path("clips") / item.split / f"{item.clip_id}.mp4"
-        hands = Path("hands") / f"{item.clip_id}.csv"
-        write_video(out_dir / video, clip.frames, cfg.fps)
-        write_hands(out_dir / hands, clip)
-        rows.append([video.as_posix(), item.task, item.label, clip.start, clip.end, item.split, hands.as_posix()])
+    items = [item for item in plan(cfg) if item.split in only]
+    write = partial(_write_clip, cfg, out_dir)
+    bar = partial(tqdm, total=len(items), desc="mtl-hri-synth", unit="clip", disable=not progress)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(bar(pool.map(write, items, chunksize=4)))
+    else:
+        rows = list(bar(map(write, items)))
     with open(out_dir / "manifest.csv", "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(MANIFEST_COLUMNS)

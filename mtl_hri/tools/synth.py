@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..data.synth import BACKGROUND_MODES, SynthConfig, generate
+from ..data.synth import BACKGROUND_MODES, SPLITS, SynthConfig, generate
 
 LEFT_RGB, RIGHT_RGB = (255, 0, 0), (0, 80, 255)
 LABEL_WIDTH = 120  # pixels of the text column
@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--background", choices=BACKGROUND_MODES, default="photo",
                         help="photo (procedural if no photos can be had), procedural, or plain")
     parser.add_argument("--preview", type=Path, help="also write a PNG contact sheet here")
+    parser.add_argument("--only", nargs="+", choices=SPLITS, default=SPLITS,
+                        help="write only these splits (the same clips as in the whole set)")
+    parser.add_argument("--workers", type=int, default=1, help="render in this many processes (same output)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             idle_clips=args.clips_per_class if args.idle_clips is None else args.idle_clips,
             splits=tuple(args.splits), seed=args.seed, background=args.background, backgrounds_dir=args.backgrounds,
         )
-        out = generate(cfg, args.out, progress=not args.quiet)
+        out = generate(cfg, args.out, progress=not args.quiet, workers=args.workers, only=args.only)
         if args.preview:
             args.preview.parent.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(str(args.preview), cv2.cvtColor(contact_sheet(out), cv2.COLOR_RGB2BGR)):
