@@ -1,3 +1,4 @@
+import json
 import logging
 
 import numpy as np
@@ -108,3 +109,35 @@ def test_accel_on_the_cpu_is_eager_and_uploads_are_exact(model_dir):
     assert np.array_equal(PinnedUploader(torch.device("cpu"))(frames).numpy(), frames)
     with pytest.raises(ValueError, match="unknown accel"):
         choose_window_forward(engine.model, torch.zeros(1), "tensorrt", torch.device("cpu"), engine._autocast)
+
+
+def test_cuda_layout_touches_only_3d_convolutions():
+    """channels_last_3d for a 3D trunk whose heads hold 4-D (2D conv) weights: what broke MFNet-3D on an H100."""
+    from mtl_hri.data.labels import HRI_LABELS
+    from mtl_hri.model import ArchConfig, build_model
+    from mtl_hri.stream.accel import prepare_for_device
+
+    model = build_model(ArchConfig(trunk="mfnet3d"), HRI_LABELS, pretrained=False, window_frames=8).eval()
+    clip = torch.randn(1, 8, 3, 48, 48)
+    with torch.inference_mode():
+        before = model(clip).logits["gesture"]
+        # the layout change itself runs on any device; only the decision to make it looks at the type
+        prepared = prepare_for_device(model, torch.device("cuda"))
+        after = prepared(clip).logits["gesture"]
+    convs = [m.weight for m in prepared.modules() if isinstance(m, torch.nn.Conv3d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last_3d) for w in convs)
+    assert any(p.ndim == 4 for p in prepared.parameters())  # the 2D weights that must stay as they were
+    torch.testing.assert_close(after, before, atol=1e-4, rtol=1e-4)
+
+
+def test_engine_bench_on_the_cpu(model_dir, tmp_path):
+    """`mtl-hri-bench engine` times the node's engine per window and per streamed frame, and writes JSON."""
+    from mtl_hri.tools.bench import main
+
+    out = tmp_path / "engine.json"
+    assert main(["engine", "--models", str(model_dir), "--device", "cpu", "--cameras", "1", "2", "--repeats", "2",
+                 "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["engines"]
+    assert {(r["mode"], r["cameras"]) for r in rows} == {("window", 1), ("window", 2), ("stream", 1), ("stream", 2)}
+    assert all(r["latency"]["p50_ms"] > 0 and r["device"] == "cpu" and r["precision"] == "fp32" for r in rows)
+    assert all("stream_step" in r["warmup_ms"] for r in rows)

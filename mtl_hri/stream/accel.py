@@ -72,7 +72,9 @@ class GraphRunner:
 def prepare_for_device(model: nn.Module, device: torch.device) -> nn.Module:
     """channels_last_3d for 3D CNNs on CUDA (faster cuDNN kernels); identity otherwise."""
     if device.type == "cuda" and not getattr(model, "supports_streaming", False):
-        model = model.to(memory_format=torch.channels_last_3d)
+        for module in model.modules():  # only 3D convolutions: a 2D head's 4-D weights have no such layout
+            if isinstance(module, nn.Conv3d):
+                module.weight.data = module.weight.data.contiguous(memory_format=torch.channels_last_3d)
     return model
 
 

@@ -1,6 +1,7 @@
 """`mtl-hri-bench`: measured speed, printed as a table and written as JSON.
 
     mtl-hri-bench models [--trunks ...] [--sharing ...] [--onnx]   model only: params, GMACs, ms per window/frame
+    mtl-hri-bench engine [--models DIR ...] [--device cuda] ...      the node's engine: upload to results, per window/frame
     mtl-hri-bench e2e [--duration 300] [--sweep 15 30 60 ...]       through real DDS on loopback, separate processes
 """
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from ..data.labels import HRI_LABELS
-from ..model import ArchConfig, InputSpec, ModelCard, build_model
+from ..model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
 from ..model.factory import SHARING, TRUNKS
 from ..model.flops import count_parameters, gmacs
 from ..model.lws import LWSSharing
@@ -127,6 +129,95 @@ def run_models(args: argparse.Namespace) -> dict:
             for t, s in tqdm(combos, desc="models", unit="model")]
     print_models(rows)
     return {"models": [asdict(r) for r in rows]}
+
+
+@dataclass
+class EngineRow:
+    model: str
+    trunk: str
+    backend: str
+    device: str
+    precision: str
+    accel: str  # the window forward the engine chose (or was told) at warm-up
+    mode: str  # "window": a whole window per decision; "stream": one new frame per decision
+    cameras: int  # windows or frames batched into one call
+    latency: Timing  # one call: upload, normalisation, forward, results back on the host
+    warmup_ms: dict[str, float]  # what the engine measured to choose its paths (PyTorch only)
+
+
+def engine_model_dirs(args: argparse.Namespace) -> list[Path]:
+    """The model directories to time: those named, plus an untrained one per --trunks entry."""
+    dirs = [Path(m) for m in args.models]
+    for trunk in args.trunks:
+        arch = ArchConfig(trunk=trunk)
+        card = ModelCard(f"{trunk}_untrained", arch, HRI_LABELS, input=InputSpec(frames=args.frames, size=args.size))
+        model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=args.frames)
+        dirs.append(save_model_dir(model, card, Path(args.workdir) / card.name))
+    return dirs
+
+
+def bench_engine(model_dir: Path, backend: str, device: str, precision: str, accel: str, streaming: bool,
+                 cameras: int, repeats: int, workdir: str) -> EngineRow | None:
+    from ..model.export import export_model_dir
+    from ..stream.onnx_engine import has_onnx_export
+    from ..stream.preprocess import geometry_for
+    from ..stream.recognizer import PRECISIONS, create_engine
+
+    if backend == "onnxruntime" and not has_onnx_export(model_dir):
+        export = Path(workdir) / f"{model_dir.name}_onnx"
+        shutil.copytree(model_dir, export, dirs_exist_ok=True)
+        export_model_dir(export)
+        model_dir = export
+    engine = create_engine(model_dir, backend=backend, device=device, precision=precision, streaming=streaming,
+                           accel=accel)
+    if streaming and not engine.streaming:  # no streaming form, or it measured slower than windows here
+        return None
+    spec = engine.spec
+    frames = np.random.default_rng(0).integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
+    geometry = [geometry_for(spec.size, spec.size, spec)] * spec.frames
+    windows = [(frames, geometry)] * cameras
+    if streaming:
+        states = [state for _, state in engine.infer_many(windows)]
+        holder = {"states": states}
+
+        def call():
+            out = engine.step_many([(frames[-1], geometry[-1], s) for s in holder["states"]])
+            holder["states"] = [state for _, state in out]
+    else:
+        def call():
+            engine.infer_many(windows)
+    latency = time_calls(call, repeats * (4 if streaming else 1), warmup=3)
+    precision = {v: k for k, v in PRECISIONS.items()}[getattr(engine, "dtype", torch.float32)]
+    card = engine.card
+    return EngineRow(card.name, card.arch.trunk, engine.backend, str(getattr(engine, "device", device)), precision,
+                     getattr(engine, "accel", "-"), "stream" if streaming else "window", cameras, latency,
+                     getattr(engine, "warmup_ms", {}))
+
+
+def print_engines(rows: list[EngineRow]) -> None:
+    head = (f"{'model':<28} {'backend':<11} {'device':<7} {'precision':<9} {'accel':<7} {'mode':<6} {'cams':>4}  "
+            f"{'ms p50 / p99':>17}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r.model:<28} {r.backend:<11} {r.device:<7} {r.precision:<9} {r.accel:<7} {r.mode:<6} {r.cameras:>4}  "
+              f"{_fmt(r.latency)}")
+
+
+def run_engines(args: argparse.Namespace) -> dict:
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    combos = [(m, b, p, a, s, c) for m in engine_model_dirs(args) for b in args.backends for p in args.precisions
+              for a in args.accels for s in (False, True) for c in args.cameras]
+    rows = []
+    for model_dir, backend, precision, accel, streaming, cameras in tqdm(combos, desc="engines", unit="engine"):
+        if backend == "onnxruntime" and ((precision, accel) != (args.precisions[0], args.accels[0]) or cameras > 1):
+            continue  # ONNX Runtime has neither knob and its graphs take one camera: time it once per model
+        row = bench_engine(model_dir, backend, args.device, precision, accel, streaming, cameras, args.repeats,
+                           args.workdir)
+        if row is not None:
+            rows.append(row)
+    print_engines(rows)
+    return {"engines": [asdict(r) for r in rows]}
 
 
 @dataclass
@@ -271,6 +362,20 @@ def main(argv: list[str] | None = None) -> int:
     models.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     models.add_argument("--onnx", action="store_true", help="also export and time ONNX Runtime (CPU provider)")
     models.add_argument("--workdir", default="/tmp/mtl_hri_bench", help="where ONNX exports go")
+    engine = sub.add_parser("engine", help="the node's engine without DDS: ms per window and per streamed frame")
+    engine.add_argument("--models", nargs="*", default=["models/default"], help="model directories to time")
+    engine.add_argument("--trunks", nargs="*", default=[], choices=sorted(TRUNKS),
+                        help="also time an untrained model of each of these trunks")
+    engine.add_argument("--backends", nargs="+", default=["torch"], choices=("torch", "onnxruntime"))
+    engine.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    engine.add_argument("--precisions", nargs="+", default=["auto"], choices=("auto", "fp32", "fp16", "bf16"))
+    engine.add_argument("--accels", nargs="+", default=["auto"], choices=("auto", "eager", "graphs", "compile"))
+    engine.add_argument("--cameras", type=int, nargs="+", default=[1], help="cameras batched into one call")
+    engine.add_argument("--frames", type=int, default=16)
+    engine.add_argument("--size", type=int, default=112)
+    engine.add_argument("--repeats", type=int, default=50)
+    engine.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    engine.add_argument("--workdir", default="/tmp/mtl_hri_bench", help="where the untrained models go")
     e2e = sub.add_parser("e2e", help="through real DDS on loopback: latency, drops, lag trend, memory, comparisons")
     e2e.add_argument("--fps", type=float, default=15.0, help="camera rate of the main and comparison runs")
     e2e.add_argument("--duration", type=float, default=300.0, help="seconds of the long run (lag trend)")
@@ -282,13 +387,14 @@ def main(argv: list[str] | None = None) -> int:
     e2e.add_argument("--video", type=Path, help="default: vtest.avi (fetched if needed)")
     e2e.add_argument("--model", default="", help="model directory (default: the bundled model)")
     e2e.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
-    for p in (models, e2e):
+    for p in (models, engine, e2e):
         p.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     results = {"machine": {"cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
                            "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
                "command": "mtl-hri-bench " + " ".join(argv or __import__("sys").argv[1:])}
-    results.update(run_models(args) if args.command == "models" else run_e2e_suite(args))
+    run = {"models": run_models, "engine": run_engines, "e2e": run_e2e_suite}[args.command]
+    results.update(run(args))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
