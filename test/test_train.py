@@ -14,7 +14,7 @@ import yaml
 
 from mtl_hri.data.synth import SynthConfig, generate
 from mtl_hri.model import load_model_dir
-from mtl_hri.train.config import load_config
+from mtl_hri.train.config import OptimConfig, load_config
 from mtl_hri.train.trainer import train, triangular_lr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +51,12 @@ def test_triangular_lr_follows_the_cycle():
 
 
 def test_default_recipe_is_the_papers(tmp_path):
-    cfg = load_config(ROOT / "config" / "train" / "default.yaml")
+    paper = OptimConfig()  # paper 002: SGD + Nesterov 0.9, wd 5e-4, triangular 5e-4 -> 5e-3 over 20 epochs
+    assert paper.name == "sgd" and paper.nesterov and paper.momentum == 0.9 and paper.weight_decay == 5e-4
+    assert (paper.lr_min, paper.lr_max, paper.cycle_epochs) == (5e-4, 5e-3, 20.0)
+    cfg = load_config(ROOT / "config" / "train" / "default.yaml")  # the bundled model's: the same optimiser
     assert cfg.optim.name == "sgd" and cfg.optim.nesterov and cfg.optim.momentum == 0.9
-    assert cfg.optim.weight_decay == 5e-4 and (cfg.optim.lr_min, cfg.optim.lr_max) == (5e-4, 5e-3)
+    assert cfg.optim.weight_decay == 5e-4 and cfg.batch_size == 32
     assert Path(cfg.data).is_file()
     with pytest.raises(ValueError, match="unknown"):
         load_config(ROOT / "config" / "train" / "default.yaml", {"optim.nesterv": True})
