@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# The hand teacher (mediapipe pins numpy<2) has its own environment.
+MP_VENV := .venv-mediapipe
 # Every ROS process the project starts keeps DDS on loopback.
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_loopback.xml
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
@@ -13,7 +15,7 @@ export PYTHONUNBUFFERED := 1
 SOURCES := $(shell find mtl_hri launch config resource -type f -not -name '*.pyc' 2>/dev/null) setup.py setup.cfg package.xml
 MODEL := models/default/model.json
 
-.PHONY: setup demo test footage env clean
+.PHONY: setup demo test footage mediapipe env clean
 .DEFAULT_GOAL := demo
 
 $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
@@ -37,6 +39,13 @@ $(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 
 setup: $(BIN)/.installed
 
+$(MP_VENV)/bin/.deps: requirements-mediapipe.txt
+	test -x $(MP_VENV)/bin/python || $(PYTHON) -m venv $(MP_VENV)
+	$(MP_VENV)/bin/python -m pip install -q --no-deps -r requirements-mediapipe.txt
+	touch $@
+
+mediapipe: $(MP_VENV)/bin/.deps
+
 footage: setup
 	$(BIN)/mtl-hri-fetch-footage
 
@@ -45,7 +54,7 @@ demo: setup footage
 	$(BIN)/mtl-hri-demo --synthetic 1 --out demo_out/synthetic
 	$(BIN)/mtl-hri-demo --duration 20 --out demo_out/footage
 
-test: setup footage
+test: setup footage mediapipe
 	$(BIN)/python -m pytest test
 
 env:

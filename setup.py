@@ -47,6 +47,7 @@ setup(
             "mtl-hri-eval = mtl_hri.tools.evaluate:main",
             "mtl-hri-offline = mtl_hri.tools.offline:main",
             "mtl-hri-record = mtl_hri.tools.record:main",
+            "mtl-hri-annotate-hands = mtl_hri.tools.annotate_hands:main",
         ],
     },
 )

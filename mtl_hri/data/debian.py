@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 PACKAGE = "opencv-doc"
@@ -46,3 +48,22 @@ def extract_members(deb: Path, members: list[str], work: Path) -> None:
     tar.wait()
     if extract.returncode != 0:
         raise RuntimeError(f"extracting {members} from {deb.name} failed: {extract.stderr.strip()}")
+
+
+def fetch_verified(wanted: dict[Path, tuple[str, str]]) -> list[Path]:
+    """Files of the package's examples/data: {destination: (file name, sha256)}. Cached, verified copies are
+    reused; otherwise the package is downloaded once and every missing file extracted and checked."""
+    missing = {dest: (name, digest) for dest, (name, digest) in wanted.items()
+               if not (dest.is_file() and sha256(dest) == digest)}
+    if missing:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            extract_members(download_deb(work), sorted({f"{DATA_DIR}/{name}" for name, _ in missing.values()}), work)
+            for dest, (name, digest) in missing.items():
+                src = work / DATA_DIR / name
+                got = sha256(src)
+                if got != digest:
+                    raise RuntimeError(f"{name} checksum mismatch: {got} != {digest}")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+    return list(wanted)

@@ -53,6 +53,16 @@ class HandCSV:
         return HandTrack(xy, visible, first)
 
 
+def write_hand_csv(path: Path, xy: np.ndarray, visible: np.ndarray) -> None:
+    """Write a hand CSV: `xy` (T, 2, 2) pixels of the left and right hand per frame, `visible` (T, 2)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(HAND_COLUMNS)
+        for t, ((left, right), (lv, rv)) in enumerate(zip(xy, visible)):
+            out.writerow([t, f"{left[0]:.3f}", f"{left[1]:.3f}", int(lv), f"{right[0]:.3f}", f"{right[1]:.3f}", int(rv)])
+
+
 def _classes_in_order(records: list[ClipRecord]) -> dict[str, list[str]]:
     classes: dict[str, list[str]] = {task: [] for task in TASKS}
     for r in records:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +25,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .debian import DATA_DIR, cache_dir, download_deb, extract_members, sha256
+from .debian import cache_dir, fetch_verified
+from .generic import write_hand_csv
 from .labels import HRI_ACTIONS, HRI_GESTURES, HRI_LABELS
 
 # ---------------------------------------------------------------------------------------------- backgrounds
@@ -60,21 +59,7 @@ def default_background_cache() -> Path:
 
 def fetch_backgrounds(dest: Path) -> list[Path]:
     """Scene photos from Debian's opencv-doc, cached in `dest` and sha256-verified; cached copies are reused."""
-    paths = [dest / name for name in BACKGROUND_SHA256]
-    if all(p.is_file() and sha256(p) == BACKGROUND_SHA256[p.name] for p in paths):
-        return paths
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        deb = download_deb(work)
-        extract_members(deb, [f"{DATA_DIR}/{name}" for name in BACKGROUND_SHA256], work)
-        dest.mkdir(parents=True, exist_ok=True)
-        for path in paths:
-            src = work / DATA_DIR / path.name
-            digest = sha256(src)
-            if digest != BACKGROUND_SHA256[path.name]:
-                raise RuntimeError(f"{path.name} checksum mismatch: {digest} != {BACKGROUND_SHA256[path.name]}")
-            shutil.move(str(src), path)
-    return paths
+    return fetch_verified({dest / name: (name, digest) for name, digest in BACKGROUND_SHA256.items()})
 
 
 def _read_rgb(path: Path) -> np.ndarray | None:
@@ -926,18 +911,7 @@ def write_sequence(path: Path, order: Sequence[tuple[str, str]], cfg: SynthConfi
     return truths
 
 
-HAND_COLUMNS = ["frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible"]
 MANIFEST_COLUMNS = ["path", "task", "label", "start", "end", "split", "hands"]
-
-
-def write_hands(path: Path, clip: Clip) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        out = csv.writer(f, lineterminator="\n")
-        out.writerow(HAND_COLUMNS)
-        for t, ((left, right), (lv, rv)) in enumerate(zip(clip.hands, clip.visible)):
-            out.writerow([t, f"{left[0]:.3f}", f"{left[1]:.3f}", int(lv),
-                          f"{right[0]:.3f}", f"{right[1]:.3f}", int(rv)])
 
 
 def _write_clip(cfg: SynthConfig, out_dir: Path, item: PlannedClip) -> list:
@@ -947,7 +921,7 @@ def _write_clip(cfg: SynthConfig, out_dir: Path, item: PlannedClip) -> list:
     video = Path("clips") / item.split / f"{item.clip_id}.mp4"
     hands = Path("hands") / f"{item.clip_id}.csv"
     write_video(out_dir / video, clip.frames, cfg.fps)
-    write_hands(out_dir / hands, clip)
+    write_hand_csv(out_dir / hands, clip.hands, clip.visible)
     return [video.as_posix(), item.task, item.label, clip.start, clip.end, item.split, hands.as_posix()]
 
 

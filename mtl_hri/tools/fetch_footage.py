@@ -5,14 +5,11 @@ The file is cached and its sha256 verified; a cached, verified copy is reused.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from ..data.debian import DATA_DIR, cache_dir, download_deb, extract_members, sha256
+from ..data.debian import cache_dir, fetch_verified
 
-MEMBER = f"{DATA_DIR}/vtest.avi"
 SHA256 = "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"  # 768x576, 795 frames
 
 
@@ -22,18 +19,7 @@ def default_cache() -> Path:
 
 def fetch(dest: Path) -> Path:
     """Download opencv-doc with apt, extract vtest.avi to `dest`, verify it."""
-    if dest.is_file() and sha256(dest) == SHA256:
-        return dest
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        extract_members(download_deb(work), [MEMBER], work)
-        src = work / MEMBER
-        digest = sha256(src)
-        if digest != SHA256:
-            raise RuntimeError(f"vtest.avi checksum mismatch: {digest} != {SHA256}")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(src), dest)
-    return dest
+    return fetch_verified({dest: ("vtest.avi", SHA256)})[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,46 +15,7 @@ import cv2
 import numpy as np
 
 from ..data.synth import BACKGROUND_MODES, SPLITS, SynthConfig, generate
-
-LEFT_RGB, RIGHT_RGB = (255, 0, 0), (0, 80, 255)
-LABEL_WIDTH = 120  # pixels of the text column
-
-
-def _read_video(path: Path) -> np.ndarray:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    cap.release()
-    if not frames:
-        raise RuntimeError(f"cannot read {path}")
-    return np.stack(frames)
-
-
-def _read_hands(path: Path) -> np.ndarray:
-    """(T, 6): left x, y, visible, right x, y, visible."""
-    with open(path, newline="") as f:
-        return np.array([[float(row[k]) for k in ("left_x", "left_y", "left_visible", "right_x", "right_y",
-                                                   "right_visible")] for row in csv.DictReader(f)])
-
-
-def _thumbnail(frame: np.ndarray, hands: np.ndarray, inside: bool, width: int) -> np.ndarray:
-    """A frame scaled to `width` with both keypoints (a ring and centre dot if visible, a cross if not; the
-    hand stays visible inside the ring) and a border, green inside the labelled segment and grey outside."""
-    scale = width / frame.shape[1]
-    thumb = cv2.resize(frame, (width, int(round(frame.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    for (x, y, vis), colour in ((hands[:3], LEFT_RGB), (hands[3:], RIGHT_RGB)):
-        centre = (int(round(x * scale)), int(round(y * scale)))
-        if vis:
-            cv2.circle(thumb, centre, 6, colour, 1, cv2.LINE_AA)
-            cv2.circle(thumb, centre, 1, colour, -1, cv2.LINE_AA)
-        else:
-            cv2.drawMarker(thumb, centre, colour, cv2.MARKER_TILTED_CROSS, 8, 1, cv2.LINE_AA)
-    border = (0, 200, 0) if inside else (150, 150, 150)
-    return cv2.copyMakeBorder(thumb[2:-2, 2:-2], 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=border)
+from .sheets import SheetRow, keypoint_sheet
 
 
 def contact_sheet(out_dir: Path, frames_per_clip: int = 8, width: int = 192) -> np.ndarray:
@@ -64,17 +25,8 @@ def contact_sheet(out_dir: Path, frames_per_clip: int = 8, width: int = 192) -> 
     firsts: dict[tuple[str, str], dict[str, str]] = {}
     for row in rows:
         firsts.setdefault((row["task"], row["label"]), row)
-    lines = []
-    for (task, label), row in firsts.items():
-        video, hands = _read_video(out_dir / row["path"]), _read_hands(out_dir / row["hands"])
-        start, end = int(row["start"]), int(row["end"])
-        picks = np.linspace(0, len(video) - 1, frames_per_clip).round().astype(int)
-        thumbs = [_thumbnail(video[t], hands[t], start <= t < end, width) for t in picks]
-        text = np.full((thumbs[0].shape[0], LABEL_WIDTH, 3), 255, np.uint8)
-        for k, line in enumerate((task, label, f"[{start},{end}) of {len(video)}")):
-            cv2.putText(text, line, (4, 20 + 18 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        lines.append(np.hstack([text, *thumbs]))
-    return np.vstack(lines)
+    return keypoint_sheet([SheetRow([task, label], out_dir / row["path"], out_dir / row["hands"], int(row["start"]),
+                                    int(row["end"])) for (task, label), row in firsts.items()], frames_per_clip, width)
 
 
 def main(argv: list[str] | None = None) -> int:
