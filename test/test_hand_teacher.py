@@ -1,5 +1,6 @@
 """The hand teacher: real MediaPipe Hands, in its own environment, over a real photo of a hand, as hand CSVs."""
 import csv
+import sys
 from pathlib import Path
 
 import cv2
@@ -98,6 +99,9 @@ def test_manifest_mode_fills_the_hands_column_and_reports_bad_videos(hand_video,
     assert _track(root / "hands" / "pan.csv").visible.any()
 
 
-def test_a_missing_environment_is_a_clear_error(hand_video, tmp_path, capsys):
+def test_a_missing_or_broken_environment_is_a_clear_error(hand_video, tmp_path, capsys):
     assert main([str(hand_video), "--out", str(tmp_path), "--python", str(tmp_path / "nope" / "python")]) == 1
     assert "make mediapipe" in capsys.readouterr().err
+    # an interpreter without mediapipe: the worker dies at import, and its traceback is reported
+    assert main([str(hand_video), "--out", str(tmp_path), "--python", sys.executable]) == 1
+    assert "No module named 'mediapipe'" in capsys.readouterr().err

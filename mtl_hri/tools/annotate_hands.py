@@ -74,15 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     written, failed = [], 0
     with tqdm(total=sum(frame_count(v) for v in videos), desc="mtl-hri-annotate-hands", unit="frame") as bar:
         tracks = run_teacher(videos, python, args.min_confidence, args.mirrored, on_frame=lambda: bar.update())
-        for k, track in enumerate(tracks):
-            if track.error:
-                tqdm.write(f"warning: {track.error}: skipped")
-                failed += 1
-                continue
-            write_hand_csv(outputs[k], track.xy, track.visible)
-            written.append((k, track))
-            if args.manifest:
-                rows[todo[k]]["hands"] = outputs[k].relative_to(root).as_posix()
+        try:
+            for k, track in enumerate(tracks):
+                if track.error:
+                    tqdm.write(f"warning: {track.error}: skipped")
+                    failed += 1
+                    continue
+                write_hand_csv(outputs[k], track.xy, track.visible)
+                written.append((k, track))
+                if args.manifest:
+                    rows[todo[k]]["hands"] = outputs[k].relative_to(root).as_posix()
+        except RuntimeError as exc:  # the worker died: keep what was written, say why
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
     if args.manifest:
         with open(args.manifest, "w", newline="") as f:
             out = csv.DictWriter(f, columns, lineterminator="\n")
