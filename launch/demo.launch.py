@@ -1,14 +1,18 @@
-"""ros2 launch mtl_hri demo.launch.py video:=/path/to/video.mp4
+"""ros2 launch mtl_hri demo.launch.py video:=/path/to/video.mp4 [model:=... device:=... namespace:=...]
 
-A video file played as a camera, and the recognizer on it (debug_image shows what it sees)."""
+A video file played as a camera, and recognizer.launch.py on it (debug_image shows what it sees); every
+argument of recognizer.launch.py but `image` passes through."""
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+
+IMAGE = "/camera/image_raw"
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -16,10 +20,6 @@ def generate_launch_description() -> LaunchDescription:
     args = [
         DeclareLaunchArgument("video", description="Video file (or /dev/videoN) to play as the camera."),
         DeclareLaunchArgument("rate", default_value="0.0", description="Frames per second; 0 uses the file's rate."),
-        DeclareLaunchArgument("namespace", default_value="mtl_hri"),
-        DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "recognizer.yaml")),
-        DeclareLaunchArgument("model", default_value="", description="Model directory; empty for the bundled one."),
-        DeclareLaunchArgument("device", default_value="auto"),
     ]
     camera = Node(
         package="mtl_hri",
@@ -31,22 +31,11 @@ def generate_launch_description() -> LaunchDescription:
             "loop": True,
             "frame_id": "camera",
         }],
-        remappings=[("image", "/camera/image_raw")],
+        remappings=[("image", IMAGE)],
         output="screen",
     )
-    recognizer = Node(
-        package="mtl_hri",
-        executable="recognizer",
-        name="recognizer",
-        namespace=LaunchConfiguration("namespace"),
-        parameters=[
-            LaunchConfiguration("params_file"),
-            {
-                "model": ParameterValue(LaunchConfiguration("model"), value_type=str),
-                "device": ParameterValue(LaunchConfiguration("device"), value_type=str),
-            },
-        ],
-        remappings=[("image", "/camera/image_raw")],
-        output="screen",
+    recognizer = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(os.path.join(share, "launch", "recognizer.launch.py")),
+        launch_arguments={"image": IMAGE}.items(),
     )
     return LaunchDescription([*args, camera, recognizer])
