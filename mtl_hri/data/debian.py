@@ -1,12 +1,13 @@
 """Files from Debian's opencv-doc package (real footage and photographs), fetched with apt and checksummed."""
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+from ..checksum import file_sha256
 
 PACKAGE = "opencv-doc"
 DATA_DIR = "./usr/share/doc/opencv-doc/examples/data"
@@ -14,14 +15,6 @@ DATA_DIR = "./usr/share/doc/opencv-doc/examples/data"
 
 def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mtl_hri"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -54,14 +47,14 @@ def fetch_verified(wanted: dict[Path, tuple[str, str]]) -> list[Path]:
     """Files of the package's examples/data: {destination: (file name, sha256)}. Cached, verified copies are
     reused; otherwise the package is downloaded once and every missing file extracted and checked."""
     missing = {dest: (name, digest) for dest, (name, digest) in wanted.items()
-               if not (dest.is_file() and sha256(dest) == digest)}
+               if not (dest.is_file() and file_sha256(dest) == digest)}
     if missing:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             extract_members(download_deb(work), sorted({f"{DATA_DIR}/{name}" for name, _ in missing.values()}), work)
             for dest, (name, digest) in missing.items():
                 src = work / DATA_DIR / name
-                got = sha256(src)
+                got = file_sha256(src)
                 if got != digest:
                     raise RuntimeError(f"{name} checksum mismatch: {got} != {digest}")
                 dest.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,6 @@
 """Model directories: `model.json` (the card) plus `model.safetensors`. Nothing is ever unpickled."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..checksum import file_sha256
 from .config import ModelCard
 from .factory import build_model
 
@@ -18,14 +18,6 @@ WEIGHTS_FILE = "model.safetensors"
 
 class ModelLoadError(RuntimeError):
     """A model directory is missing, corrupt or inconsistent."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> Path:
