@@ -13,12 +13,12 @@ It publishes its state on `state` (std_msgs/String, latched) and velocities on `
 from __future__ import annotations
 
 import py_trees
-import rclpy
 from geometry_msgs.msg import PoseArray, Twist
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
+
+from mtl_hri.ros.runner import spin_node
 
 TURN_SPEED = 0.5  # rad/s
 PERSON_CONFIDENCE = 0.5  # a hand this confident means somebody is there
@@ -129,16 +129,7 @@ class Greeter(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = Greeter()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(Greeter, args)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ the project's: it imports nothing of mtl_hri, and `mtl_hri.data.hand_teacher` st
 
     python mediapipe_hands.py [--min-confidence C] VIDEO ...
 
-Lines: {"video": i, "frame": t, "size": [w, h], "hands": [[label, score, x, y], ...]} per frame, with
+Lines: {"video": i, "frame": t, "hands": [[label, score, x, y], ...]} per frame, with
 (x, y) the palm centre in pixels and label MediaPipe's handedness (which assumes a mirrored image);
 then {"video": i, "frames": n} when a video ends, or {"video": i, "error": "..."} if it cannot be read.
 """
@@ -46,7 +46,7 @@ def main() -> int:
                     y = sum(marks.landmark[k].y for k in PALM) / len(PALM) * h
                     best = side.classification[0]
                     out.append([best.label, round(best.score, 4), round(x, 3), round(y, 3)])
-                print(json.dumps({"video": i, "frame": t, "size": [w, h], "hands": out}), flush=True)
+                print(json.dumps({"video": i, "frame": t, "hands": out}), flush=True)
                 t += 1
         cap.release()
         print(json.dumps({"video": i, "frames": t}), flush=True)

@@ -106,18 +106,23 @@ def bench_model(trunk: str, sharing: str, spec: InputSpec, repeats: int, onnx: b
     return row
 
 
+def print_table(head: str, lines: list[str]) -> None:
+    print(head)
+    print("-" * len(head))
+    for line in lines:
+        print(line)
+
+
 def _fmt(t: Timing | None) -> str:
     return f"{t.p50_ms:8.1f} / {t.p99_ms:6.1f}" if t else f"{'-':>17}"
 
 
 def print_models(rows: list[ModelRow]) -> None:
-    head = (f"{'trunk':<17} {'sharing':<13} {'params M':>8} {'GMACs 112':>9} {'GMACs 224':>9}  "
-            f"{'window ms p50/p99':>17}  {'frame ms p50/p99':>17}  {'onnx window':>17}  {'onnx frame':>17}")
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r.trunk:<17} {r.sharing:<13} {r.params_m:8.2f} {r.gmacs_112:9.2f} {r.gmacs_224:9.2f}  "
-              f"{_fmt(r.window_cpu)}  {_fmt(r.stream_frame_cpu)}  {_fmt(r.window_onnx)}  {_fmt(r.stream_frame_onnx)}")
+    print_table(f"{'trunk':<17} {'sharing':<13} {'params M':>8} {'GMACs 112':>9} {'GMACs 224':>9}  "
+                f"{'window ms p50/p99':>17}  {'frame ms p50/p99':>17}  {'onnx window':>17}  {'onnx frame':>17}",
+                [f"{r.trunk:<17} {r.sharing:<13} {r.params_m:8.2f} {r.gmacs_112:9.2f} {r.gmacs_224:9.2f}  "
+                 f"{_fmt(r.window_cpu)}  {_fmt(r.stream_frame_cpu)}  {_fmt(r.window_onnx)}  {_fmt(r.stream_frame_onnx)}"
+                 for r in rows])
 
 
 def run_models(args: argparse.Namespace) -> dict:
@@ -156,66 +161,72 @@ def engine_model_dirs(args: argparse.Namespace) -> list[Path]:
     return dirs
 
 
-def bench_engine(model_dir: Path, backend: str, device: str, precision: str, accel: str, streaming: bool,
-                 cameras: int, repeats: int, workdir: str) -> EngineRow | None:
+def onnx_export_dir(model_dir: Path, workdir: str) -> Path:
+    """`model_dir` if it holds an ONNX export, else a copy of it exported into `workdir`."""
     from ..model.export import export_model_dir
     from ..stream.onnx_engine import has_onnx_export
+
+    if has_onnx_export(model_dir):
+        return model_dir
+    export = Path(workdir) / f"{model_dir.name}_onnx"
+    shutil.copytree(model_dir, export, dirs_exist_ok=True)
+    export_model_dir(export)
+    return export
+
+
+def bench_engine(model_dir: Path, backend: str, device: str, precision: str, accel: str, cameras: list[int],
+                 repeats: int) -> list[EngineRow]:
+    """One engine timed per whole window and, where it streams, per streamed frame, for each camera count."""
     from ..stream.preprocess import geometry_for
     from ..stream.recognizer import PRECISIONS, create_engine
 
-    if backend == "onnxruntime" and not has_onnx_export(model_dir):
-        export = Path(workdir) / f"{model_dir.name}_onnx"
-        shutil.copytree(model_dir, export, dirs_exist_ok=True)
-        export_model_dir(export)
-        model_dir = export
-    engine = create_engine(model_dir, backend=backend, device=device, precision=precision, streaming=streaming,
+    engine = create_engine(model_dir, backend=backend, device=device, precision=precision, streaming=False,
                            accel=accel)
-    if streaming and not engine.streaming:  # no streaming form, or it measured slower than windows here
-        return None
-    spec = engine.spec
+    spec, card = engine.spec, engine.card
     frames = np.random.default_rng(0).integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
     geometry = [geometry_for(spec.size, spec.size, spec)] * spec.frames
-    windows = [(frames, geometry)] * cameras
-    if streaming:
-        states = [state for _, state in engine.infer_many(windows)]
-        holder = {"states": states}
-
-        def call():
-            out = engine.step_many([(frames[-1], geometry[-1], s) for s in holder["states"]])
-            holder["states"] = [state for _, state in out]
-    else:
-        def call():
-            engine.infer_many(windows)
-    latency = time_calls(call, repeats * (4 if streaming else 1), warmup=3)
     precision = {v: k for k, v in PRECISIONS.items()}[getattr(engine, "dtype", torch.float32)]
-    card = engine.card
-    return EngineRow(card.name, card.arch.trunk, engine.backend, str(getattr(engine, "device", device)), precision,
-                     getattr(engine, "accel", "-"), "stream" if streaming else "window", cameras, latency,
-                     getattr(engine, "warmup_ms", {}))
+    rows = []
+    for streaming in (False, True):
+        engine.set_streaming(streaming)
+        if streaming and not engine.streaming:  # no streaming form, or it measured slower than windows here
+            break
+        for n in cameras:
+            windows = [(frames, geometry)] * n
+            if streaming:
+                states = [state for _, state in engine.infer_many(windows)]
+
+                def call():
+                    nonlocal states
+                    states = [state for _, state in engine.step_many([(frames[-1], geometry[-1], s) for s in states])]
+            else:
+                def call():
+                    engine.infer_many(windows)
+            latency = time_calls(call, repeats * (4 if streaming else 1), warmup=3)
+            rows.append(EngineRow(card.name, card.arch.trunk, engine.backend, str(getattr(engine, "device", device)),
+                                  precision, getattr(engine, "accel", "-"), "stream" if streaming else "window", n,
+                                  latency, getattr(engine, "warmup_ms", {})))
+    return rows
 
 
 def print_engines(rows: list[EngineRow]) -> None:
-    head = (f"{'model':<28} {'backend':<11} {'device':<7} {'precision':<9} {'accel':<7} {'mode':<6} {'cams':>4}  "
-            f"{'ms p50 / p99':>17}")
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r.model:<28} {r.backend:<11} {r.device:<7} {r.precision:<9} {r.accel:<7} {r.mode:<6} {r.cameras:>4}  "
-              f"{_fmt(r.latency)}")
+    print_table(f"{'model':<28} {'backend':<11} {'device':<7} {'precision':<9} {'accel':<7} {'mode':<6} {'cams':>4}  "
+                f"{'ms p50 / p99':>17}",
+                [f"{r.model:<28} {r.backend:<11} {r.device:<7} {r.precision:<9} {r.accel:<7} {r.mode:<6} "
+                 f"{r.cameras:>4}  {_fmt(r.latency)}" for r in rows])
 
 
 def run_engines(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads or torch.get_num_threads())
-    combos = [(m, b, p, a, s, c) for m in engine_model_dirs(args) for b in args.backends for p in args.precisions
-              for a in args.accels for s in (False, True) for c in args.cameras]
-    rows = []
-    for model_dir, backend, precision, accel, streaming, cameras in tqdm(combos, desc="engines", unit="engine"):
-        if backend == "onnxruntime" and ((precision, accel) != (args.precisions[0], args.accels[0]) or cameras > 1):
-            continue  # ONNX Runtime has neither knob and its graphs take one camera: time it once per model
-        row = bench_engine(model_dir, backend, args.device, precision, accel, streaming, cameras, args.repeats,
-                           args.workdir)
-        if row is not None:
-            rows.append(row)
+    runs = []
+    for model_dir in engine_model_dirs(args):
+        for backend in args.backends:
+            if backend == "onnxruntime":  # neither knob applies, and its graphs take one camera: once per model
+                runs.append((onnx_export_dir(model_dir, args.workdir), backend, args.precisions[0], args.accels[0], [1]))
+            else:
+                runs += [(model_dir, backend, p, a, args.cameras) for p in args.precisions for a in args.accels]
+    rows = [row for model_dir, backend, precision, accel, cameras in tqdm(runs, desc="engines", unit="engine")
+            for row in bench_engine(model_dir, backend, args.device, precision, accel, cameras, args.repeats)]
     print_engines(rows)
     return {"engines": [asdict(r) for r in rows]}
 
@@ -308,14 +319,13 @@ def run_e2e(name: str, executable: str, params: list[str], fps: float, duration:
 
 
 def print_e2e(rows: list[E2ERow]) -> None:
-    head = (f"{'configuration':<24} {'cam fps':>7} {'sent':>6} {'dropped':>7} {'skipped':>7} {'dec/s':>6} "
-            f"{'p50 ms':>7} {'p99 ms':>7} {'1st-min p99':>11} {'last-min p99':>12} {'lag x':>6} {'RSS MB':>7} {'infer ms':>8}")
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r.name:<24} {r.camera_fps:7.0f} {r.frames_sent:6d} {r.dropped:7d} {r.windows_skipped:7d} "
-              f"{r.decisions_per_s:6.1f} {r.latency_p50_ms:7.1f} {r.latency_p99_ms:7.1f} {r.first_minute_p99_ms:11.1f} "
-              f"{r.last_minute_p99_ms:12.1f} {r.lag_ratio:6.2f} {r.peak_rss_mb:7.0f} {r.inference_ms_p50:8.1f}")
+    print_table(f"{'configuration':<24} {'cam fps':>7} {'sent':>6} {'dropped':>7} {'skipped':>7} {'dec/s':>6} "
+                f"{'p50 ms':>7} {'p99 ms':>7} {'1st-min p99':>11} {'last-min p99':>12} {'lag x':>6} {'RSS MB':>7} "
+                f"{'infer ms':>8}",
+                [f"{r.name:<24} {r.camera_fps:7.0f} {r.frames_sent:6d} {r.dropped:7d} {r.windows_skipped:7d} "
+                 f"{r.decisions_per_s:6.1f} {r.latency_p50_ms:7.1f} {r.latency_p99_ms:7.1f} "
+                 f"{r.first_minute_p99_ms:11.1f} {r.last_minute_p99_ms:12.1f} {r.lag_ratio:6.2f} {r.peak_rss_mb:7.0f} "
+                 f"{r.inference_ms_p50:8.1f}" for r in rows])
 
 
 def run_e2e_suite(args: argparse.Namespace) -> dict:
