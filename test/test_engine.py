@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from mtl_hri.model import InputSpec
-from mtl_hri.stream import FrameWindow, Recognizer, resize_crop
+from mtl_hri.stream import FrameWindow, TorchEngine, resize_crop
 from mtl_hri.stream.preprocess import Normalizer
-from mtl_hri.stream.recognizer import resolve_device, resolve_precision
+from mtl_hri.stream.engine import resolve_device, resolve_precision
 
 
 @pytest.mark.parametrize("width, height", [(768, 576), (640, 480), (1280, 720), (480, 640), (100, 90)])
@@ -51,7 +51,7 @@ def test_recognizer_on_real_footage(model_dir, footage, caplog):
     import cv2
 
     with caplog.at_level(logging.WARNING):
-        engine = Recognizer(model_dir, device="auto")
+        engine = TorchEngine(model_dir, device="auto")
     if not torch.cuda.is_available():
         assert "falls back" in caplog.text or "CPU" in caplog.text
     spec = engine.spec
@@ -80,7 +80,7 @@ def test_recognizer_on_real_footage(model_dir, footage, caplog):
 
 def test_batched_windows_and_frames_equal_one_at_a_time(model_dir):
     """The node batches cameras that are due together; batching must not change any camera's result."""
-    engine = Recognizer(model_dir, device="cpu", streaming=True)
+    engine = TorchEngine(model_dir, device="cpu", streaming=True)
     spec = engine.spec
     rng = np.random.default_rng(3)
     windows = [rng.integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8) for _ in range(2)]
@@ -103,7 +103,7 @@ def test_batched_windows_and_frames_equal_one_at_a_time(model_dir):
 def test_accel_on_the_cpu_is_eager_and_uploads_are_exact(model_dir):
     from mtl_hri.stream.accel import PinnedUploader, choose_window_forward
 
-    engine = Recognizer(model_dir, device="cpu", streaming=False, accel="auto")
+    engine = TorchEngine(model_dir, device="cpu", streaming=False, accel="auto")
     assert engine.accel == "eager" and engine.warmup_ms["eager"] > 0
     frames = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), np.uint8)
     assert np.array_equal(PinnedUploader(torch.device("cpu"))(frames).numpy(), frames)

@@ -7,8 +7,9 @@ import torch
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
 from mtl_hri.model.export import STREAM_FILE, WINDOW_FILE, export_onnx, verify_onnx
 from mtl_hri.stream import FrameWindow
-from mtl_hri.stream.onnx_engine import OnnxRecognizer
-from mtl_hri.stream.recognizer import Recognizer, create_engine
+from mtl_hri.stream.onnx_engine import OnnxEngine
+from mtl_hri.stream.engine import create_engine
+from mtl_hri.stream.torch_engine import TorchEngine
 
 from .conftest import SMALL_LABELS
 from .test_model import trained_like
@@ -41,8 +42,8 @@ def frames_from(footage, n):
 @pytest.mark.parametrize("streaming", [False, True])
 def test_onnxruntime_engine_matches_torch_engine_on_real_frames(exported, footage, streaming):
     d, _, card = exported
-    torch_engine = Recognizer(d, device="cpu", streaming=streaming)
-    ort_engine = OnnxRecognizer(d, device="cpu", streaming=streaming)
+    torch_engine = TorchEngine(d, device="cpu", streaming=streaming)
+    ort_engine = OnnxEngine(d, device="cpu", streaming=streaming)
     assert ort_engine.streaming == streaming
     window = FrameWindow(card.input.frames, (card.input.size,) * 2 + (3,), sample_fps=0)
     rgb = frames_from(footage, card.input.frames + 4)
@@ -72,6 +73,6 @@ def test_auto_backend_prefers_onnxruntime_on_cpu_when_exported(exported, model_d
     assert create_engine(d, "auto", device="cpu").backend == "onnxruntime"
     assert create_engine(model_dir, "auto", device="cpu").backend == "torch"  # no export there
     with pytest.raises(ValueError, match="mtl-hri-export"):
-        OnnxRecognizer(model_dir)
+        OnnxEngine(model_dir)
     with pytest.raises(ValueError, match="unknown backend"):
         create_engine(d, "tensorflow")

@@ -19,7 +19,7 @@ from std_msgs.msg import Header, String
 from ..stream import Push, RecognitionResult
 from ..stream.overlay import OverlayInfo, draw_overlay
 from ..stream.pipeline import CameraStream, FrameMeta
-from ..stream.recognizer import EngineBase
+from ..stream.engine import EngineBase
 from ..stream.stats import RateMeter, RollingStats
 from .image_conv import ImageError, array_to_image, check_image, compressed_to_rgb, message_to_rgb
 from .vision import VisionOutputs, vision_msgs_available

@@ -11,7 +11,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from ..stream.recognizer import Recognizer
+from ..stream.torch_engine import TorchEngine
 from .image_conv import image_to_rgb
 from .recognizer_node import bundled_model_dir
 from .runner import spin_node
@@ -21,7 +21,7 @@ class NaiveRecognizer(Node):
     def __init__(self) -> None:
         super().__init__("recognizer")
         model = self.declare_parameter("model", "").value
-        self.engine = Recognizer(model or bundled_model_dir(), device="cpu", streaming=False)
+        self.engine = TorchEngine(model or bundled_model_dir(), device="cpu", streaming=False)
         self.frames: collections.deque = collections.deque(maxlen=self.engine.spec.frames)
         self.pub_hands = self.create_publisher(PoseArray, "hands", 10)
         self.pub_action = self.create_publisher(String, "action", 10)

@@ -23,7 +23,7 @@ from std_msgs.msg import Header
 from ..model import ModelLoadError
 from ..stream import SmoothingParams
 from ..stream.pipeline import Job, run_jobs, sample_fps_for
-from ..stream.recognizer import BACKENDS, EngineBase, create_engine
+from ..stream.engine import BACKENDS, EngineBase, create_engine
 from .camera import NONE, THROTTLE, Camera
 from .runner import spin_node
 

@@ -22,7 +22,7 @@ except ImportError:  # no vision_msgs here: vision_msgs_available() is False and
 if TYPE_CHECKING:
     from std_msgs.msg import Header
 
-    from ..stream.recognizer import HeadResult
+    from ..stream.engine import HeadResult
 
 _available: bool | None = None
 

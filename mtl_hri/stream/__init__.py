@@ -1,10 +1,11 @@
-"""Streaming inference core: frame window, preprocessing, engine and decision smoothing. Never imports rclpy."""
+"""Streaming inference core: frame window, preprocessing, engines and decision smoothing. Never imports rclpy."""
+from .engine import HandTrack, HeadResult, RecognitionResult, Timings
 from .preprocess import FrameGeometry, resize_crop
-from .recognizer import HandTrack, HeadResult, RecognitionResult, Recognizer, Timings
 from .smoothing import Decision, DecisionSmoother, SmoothingParams
+from .torch_engine import TorchEngine
 from .window import FrameWindow, Push, WindowSnapshot
 
 __all__ = [
     "Decision", "DecisionSmoother", "FrameGeometry", "FrameWindow", "HandTrack", "HeadResult", "Push",
-    "RecognitionResult", "Recognizer", "SmoothingParams", "Timings", "WindowSnapshot", "resize_crop",
+    "RecognitionResult", "SmoothingParams", "Timings", "TorchEngine", "WindowSnapshot", "resize_crop",
 ]

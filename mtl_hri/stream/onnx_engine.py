@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
-from .recognizer import EngineBase, resolve_device
+from .engine import EngineBase, resolve_device
 
 
 def has_onnx_export(model_dir: str | Path) -> bool:
@@ -31,7 +31,7 @@ def providers_for(device: str) -> list[str]:
     return [p for p in wanted if p in available]
 
 
-class OnnxRecognizer(EngineBase):
+class OnnxEngine(EngineBase):
     backend = "onnxruntime"
 
     def __init__(self, model_dir: str | Path, device: str = "auto", streaming: bool = True,

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .preprocess import FrameGeometry
-from .recognizer import EngineBase, RecognitionResult
+from .engine import EngineBase, RecognitionResult
 from .smoothing import Decision, DecisionSmoother, SmoothingParams
 from .window import FrameWindow
 

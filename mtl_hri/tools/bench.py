@@ -88,14 +88,14 @@ def bench_model(trunk: str, sharing: str, spec: InputSpec, repeats: int, onnx: b
                 row.stream_gmacs_112 = gmacs(lambda f: meta.step(f, s), torch.empty(1, 3, spec.size, spec.size))
     if onnx:
         from ..model.export import export_onnx
-        from ..stream.onnx_engine import OnnxRecognizer
+        from ..stream.onnx_engine import OnnxEngine
         from ..stream.preprocess import geometry_for
 
         card = ModelCard(f"{trunk}_{sharing}", arch, HRI_LABELS, input=spec)
         out = workdir / card.name
         export_onnx(model, card, out)
         (out / "model.json").write_text(json.dumps(card.to_dict()))
-        engine = OnnxRecognizer(out, device="cpu", streaming=False)
+        engine = OnnxEngine(out, device="cpu", streaming=False)
         frames = np.random.default_rng(0).integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
         geometry = [geometry_for(spec.size, spec.size, spec)] * spec.frames
         row.window_onnx = time_calls(lambda: engine.infer(frames, geometry), repeats)
@@ -178,7 +178,7 @@ def bench_engine(model_dir: Path, backend: str, device: str, precision: str, acc
                  repeats: int) -> list[EngineRow]:
     """One engine timed per whole window and, where it streams, per streamed frame, for each camera count."""
     from ..stream.preprocess import geometry_for
-    from ..stream.recognizer import PRECISIONS, create_engine
+    from ..stream.engine import PRECISIONS, create_engine
 
     engine = create_engine(model_dir, backend=backend, device=device, precision=precision, streaming=False,
                            accel=accel)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from ..ros.image_conv import ImageError, compressed_to_rgb, image_to_rgb
 from ..stream.overlay import OverlayInfo, draw_overlay
 from ..stream.pipeline import CameraStream, FrameMeta, run_jobs, sample_fps_for
-from ..stream.recognizer import create_engine
+from ..stream.engine import create_engine
 from ..stream.smoothing import SmoothingParams
 from ..stream.window import Push
 

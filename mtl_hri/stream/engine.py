@@ -1,21 +1,17 @@
-"""The inference engine: loads a model directory and turns a window of frames into a typed result."""
+"""What every inference engine shares: result types, device and precision resolution, the base engine and
+`create_engine`, which picks the PyTorch or the ONNX Runtime engine for a model directory."""
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
-from ..model import InputSpec, ModelCard, StreamState, load_model_dir
-from .accel import PinnedUploader, choose_window_forward, prepare_for_device, time_call
-from .preprocess import FrameGeometry, Normalizer, resize_crop
-
-log = logging.getLogger(__name__)
+from ..model import InputSpec, ModelCard
+from .preprocess import FrameGeometry, resize_crop
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -98,9 +94,19 @@ class EngineBase:
     """What every backend shares. Backends implement `infer_many` and `step_many`, which take and return
     explicit stream states so one engine can serve many cameras; `infer` / `step` keep one internal stream."""
 
+    backend: str  # "torch" or "onnxruntime"
     card: ModelCard
+    device: torch.device | str
+    device_warning: str | None = None  # set when `auto` fell back to the CPU
+    precision: str = "fp32"  # a key of PRECISIONS
+    accel: str = "-"  # the GPU window forward chosen at warm-up ("-" where it does not apply)
+    warmup_ms: dict[str, float] = {}  # what each path measured at warm-up (read-only; engines set their own)
     streaming: bool = False
     _state = None
+
+    def set_streaming(self, enabled: bool) -> None:
+        """Streams only when asked and the engine can; forgets any internal state."""
+        raise NotImplementedError
 
     @property
     def spec(self) -> InputSpec:
@@ -163,93 +169,14 @@ class EngineBase:
         return results
 
 
-class Recognizer(EngineBase):
-    """PyTorch backend: batches windows (or streamed frames) of several cameras into one forward pass."""
-
-    backend = "torch"
-
-    def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
-                 streaming: bool = True, accel: str = "auto") -> None:
-        self.device, self.device_warning = resolve_device(device)
-        if self.device_warning:
-            log.warning(self.device_warning)
-        self.dtype = resolve_precision(precision, self.device)
-        model, self.card = load_model_dir(model_dir)
-        self.model = prepare_for_device(model.to(self.device).eval(), self.device)
-        self.normalize = Normalizer(self.card.input, self.device)
-        self.upload = PinnedUploader(self.device)
-        self.stream_slower = False
-        self.accel, self._window_forward = self._warm_up(accel)
-        self.set_streaming(streaming)
-
-    def _warm_up(self, accel: str) -> tuple[str, Callable]:
-        """Runs every path once so the first decision is not slow, and picks the fastest window forward."""
-        spec = self.spec
-        clip = self.normalize(np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8))
-        chosen, forward, self.warmup_ms = choose_window_forward(self.model, clip, accel, self.device, self._autocast)
-        if self.model.supports_streaming:
-            with torch.inference_mode(), self._autocast():
-                _, state = self.model.prime(clip)
-                self.warmup_ms["stream_step"] = time_call(lambda: self.model.step(clip[:, -1], state), self.device)
-            # On a GPU a step is a few dozen small kernels and can lose to a graph-replayed window (H100: 7.9 ms
-            # per eager step vs 1.7 ms per window); then decisions come from whole windows, which never drift.
-            self.stream_slower = self.device.type == "cuda" and self.warmup_ms["stream_step"] > self.warmup_ms[chosen]
-        log.info("engine warm-up on %s: %s (ms: %s)%s", self.device, chosen, self.warmup_ms,
-                 "; whole windows beat streaming here" if self.stream_slower else "")
-        return chosen, forward
-
-    def set_streaming(self, enabled: bool) -> None:
-        """Streams only when asked, the model supports it and it measured faster; forgets any state."""
-        self.streaming = enabled and self.model.supports_streaming and not self.stream_slower
-        self._state = None
-
-    def _autocast(self):
-        if self.dtype == torch.float32:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
-
-    @torch.inference_mode()
-    def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, StreamState | None]]:
-        t0 = time.perf_counter()
-        clips = torch.cat([self.normalize(self.upload(frames)) for frames, _ in windows])
-        t1 = time.perf_counter()
-        if self.streaming:
-            with self._autocast():
-                out, state = self.model.prime(clips)
-            states = state.split()
-        else:
-            out, states = self._window_forward(clips), [None] * len(windows)
-        results = self._torch_results(out, [g for _, g in windows], t0, t1)
-        return list(zip(results, states))
-
-    @torch.inference_mode()
-    def step_many(self, items) -> list[tuple[RecognitionResult, StreamState]]:
-        t0 = time.perf_counter()
-        x = torch.cat([self.normalize(self.upload(frame[None]))[:, 0] for frame, _, _ in items])
-        t1 = time.perf_counter()
-        with self._autocast():
-            out, state = self.model.step(x, StreamState.cat([s for _, _, s in items]))
-        results = self._torch_results(out, [[g] for _, g, _ in items], t0, t1)
-        return list(zip(results, state.split()))
-
-    def _torch_results(self, out, geometries, t0: float, t1: float) -> list[RecognitionResult]:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        t2 = time.perf_counter()
-        outputs = {f"logits_{task}": v.float().cpu().numpy() for task, v in out.logits.items()}
-        if out.hand_coords is not None:
-            outputs["hand_coords"] = out.hand_coords.float().cpu().numpy()
-            outputs["hand_visibility"] = out.hand_visibility.float().cpu().numpy()
-        return self._results(outputs, geometries, t0, t1, t2)
-
-
 BACKENDS = ("auto", "torch", "onnxruntime")
 
 
 def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "auto", precision: str = "auto",
                   streaming: bool = True, accel: str = "auto") -> EngineBase:
     """`torch`, `onnxruntime`, or `auto`: ONNX Runtime on the CPU when the directory holds an export."""
-    from .onnx_engine import OnnxRecognizer, has_onnx_export
+    from .onnx_engine import OnnxEngine, has_onnx_export
+    from .torch_engine import TorchEngine
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' ({', '.join(BACKENDS)})")
@@ -257,5 +184,5 @@ def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "a
         on_cpu = resolve_device(device)[0].type == "cpu"
         backend = "onnxruntime" if on_cpu and has_onnx_export(model_dir) else "torch"
     if backend == "onnxruntime":
-        return OnnxRecognizer(model_dir, device=device, streaming=streaming)
-    return Recognizer(model_dir, device=device, precision=precision, streaming=streaming, accel=accel)
+        return OnnxEngine(model_dir, device=device, streaming=streaming)
+    return TorchEngine(model_dir, device=device, precision=precision, streaming=streaming, accel=accel)
