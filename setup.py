@@ -42,7 +42,7 @@ setup(
             "mtl-hri-export = mtl_hri.tools.export:main",
             "mtl-hri-synth = mtl_hri.tools.synth:main",
             "mtl-hri-bench = mtl_hri.tools.bench:main",
-            "mtl-hri-naive-recognizer = mtl_hri.ros.naive_node:main",
+            "mtl-hri-naive-recognizer = mtl_hri.tools.bench.naive_node:main",
             "mtl-hri-train = mtl_hri.tools.train:main",
             "mtl-hri-eval = mtl_hri.tools.evaluate:main",
             "mtl-hri-offline = mtl_hri.tools.offline:main",

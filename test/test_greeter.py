@@ -86,8 +86,8 @@ def test_synthetic_person_drives_the_tree_through_the_recognizer(ros, ros_env, t
     import subprocess
 
     from mtl_hri.data.synth import SynthConfig, write_sequence
-    from mtl_hri.ros.listener import OutputListener
-    from mtl_hri.tools.procs import RosProcess
+    from mtl_hri.tools.bench.listener import OutputListener
+    from mtl_hri.tools.bench.procs import RosProcess
 
     order = [("none", "none"), ("gesture", "wave"), ("gesture", "point_left"), ("gesture", "point_right")]
     video = tmp_path / "person.mp4"

@@ -10,8 +10,8 @@ from rclpy.qos import QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from mtl_hri.ros.image_conv import array_to_image
-from mtl_hri.ros.listener import OutputListener
-from mtl_hri.tools.procs import RosProcess, script
+from mtl_hri.tools.bench.listener import OutputListener
+from mtl_hri.tools.bench.procs import RosProcess, script
 
 from .rosutil import spin_for, spin_until
 

@@ -4,8 +4,8 @@ import time
 import pytest
 from rclpy.executors import SingleThreadedExecutor
 
-from mtl_hri.ros.listener import OutputListener
-from mtl_hri.tools.procs import RosProcess
+from mtl_hri.tools.bench.listener import OutputListener
+from mtl_hri.tools.bench.procs import RosProcess
 
 
 NS = "/mtl_hri_multi"

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtl_hri.ros.listener import OutputListener
-from mtl_hri.tools.procs import RosProcess
+from mtl_hri.tools.bench.listener import OutputListener
+from mtl_hri.tools.bench.procs import RosProcess
 
 from .rosutil import spin_for, spin_until
 

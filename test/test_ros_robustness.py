@@ -10,8 +10,8 @@ from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import Image
 
 from mtl_hri.ros.image_conv import array_to_image
-from mtl_hri.ros.listener import OutputListener
-from mtl_hri.tools.procs import RosProcess
+from mtl_hri.tools.bench.listener import OutputListener
+from mtl_hri.tools.bench.procs import RosProcess
 
 from .conftest import make_model_dir
 from .rosutil import call, spin_for, spin_until

@@ -21,7 +21,7 @@ from typing import Callable
 import pytest
 import rclpy
 
-from mtl_hri.tools.procs import RosProcess
+from mtl_hri.tools.bench.procs import RosProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = ROOT / "scripts" / "build_vision_msgs.sh"

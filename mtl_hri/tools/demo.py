@@ -19,8 +19,8 @@ import numpy as np
 from ..data.labels import HRI_LABELS
 from ..data.synth import SequenceClip, SynthConfig, write_sequence
 from ..ros.dds_env import apply_loopback_env
+from .bench.procs import RosProcess
 from .fetch_footage import default_cache, fetch
-from .procs import RosProcess
 
 NAMESPACE = "/mtl_hri"
 IMAGE_TOPIC = "/camera/image_raw"
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from ..ros.image_conv import image_to_rgb
-    from ..ros.listener import OutputListener
+    from .bench.listener import OutputListener
 
     args.out.mkdir(parents=True, exist_ok=True)
     truths: list[SequenceClip] = []

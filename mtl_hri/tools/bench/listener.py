@@ -1,4 +1,4 @@
-"""A subscriber to the recognizer's outputs that records what arrives and when (demo and tests)."""
+"""A subscriber to the recognizer's outputs that records what arrives and when (benchmarks, the demo and tests)."""
 from __future__ import annotations
 
 import threading
@@ -20,7 +20,7 @@ class Received:
     hands: list[PoseArray] = field(default_factory=list)
     hands_latency_ms: list[float] = field(default_factory=list)  # frame stamp -> receipt
     hands_wall: list[float] = field(default_factory=list)
-    hands_labels: list[tuple[str, str]] = field(default_factory=list)  # (action, gesture) last received before each hands
+    hands_labels: list[tuple[str, str]] = field(default_factory=list)  # last (action, gesture) before each hands
     diagnostics: list[DiagnosticArray] = field(default_factory=list)
     debug_image: Image | None = None
     image_stamps: dict[int, str] = field(default_factory=dict)  # stamp ns -> frame_id, of input images

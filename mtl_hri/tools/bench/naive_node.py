@@ -11,10 +11,11 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from ..stream.torch_engine import TorchEngine
-from .image_conv import image_to_rgb
-from .recognizer_node import bundled_model_dir
-from .runner import spin_node
+from ...paths import bundled_model_dir
+from ...ros.image_conv import image_to_rgb
+from ...ros.runner import spin_node
+from ...stream.preprocess import resize_crop
+from ...stream.torch_engine import TorchEngine
 
 
 class NaiveRecognizer(Node):
@@ -28,7 +29,7 @@ class NaiveRecognizer(Node):
         self.create_subscription(Image, "image", self._on_image, 10)
 
     def _on_image(self, msg: Image) -> None:
-        self.frames.append(self.engine.prepare(image_to_rgb(msg)))
+        self.frames.append(resize_crop(image_to_rgb(msg), self.engine.spec))
         if len(self.frames) < self.frames.maxlen:
             return
         result = self.engine.infer(np.stack([c for c, _ in self.frames]), [g for _, g in self.frames])
