@@ -7,7 +7,7 @@ import torch
 
 from mtl_hri.model import InputSpec
 from mtl_hri.stream import FrameWindow, TorchEngine, resize_crop
-from mtl_hri.stream.preprocess import Normalizer
+from mtl_hri.stream.preprocess import Normalizer, Pixels, prepare
 from mtl_hri.stream.engine import resolve_device, resolve_precision
 
 
@@ -62,7 +62,7 @@ def test_recognizer_on_real_footage(model_dir, footage, caplog):
     while not due:
         ok, bgr = cap.read()
         assert ok
-        crop, g = engine.prepare(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        crop, g = prepare(Pixels(bgr, cv2.COLOR_BGR2RGB), spec)
         _, due = window.push(t / 10.0, crop, g)  # vtest.avi is 10 fps
         t += 1
     snap = window.snapshot()

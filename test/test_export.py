@@ -9,6 +9,7 @@ from mtl_hri.model.export import STREAM_FILE, WINDOW_FILE, export_onnx, verify_o
 from mtl_hri.stream import FrameWindow
 from mtl_hri.stream.onnx_engine import OnnxEngine
 from mtl_hri.stream.engine import create_engine
+from mtl_hri.stream.preprocess import resize_crop
 from mtl_hri.stream.torch_engine import TorchEngine
 
 from .conftest import SMALL_LABELS
@@ -49,7 +50,7 @@ def test_onnxruntime_engine_matches_torch_engine_on_real_frames(exported, footag
     rgb = frames_from(footage, card.input.frames + 4)
     results = []
     for i, frame in enumerate(rgb):
-        crop, geometry = torch_engine.prepare(frame)
+        crop, geometry = resize_crop(frame, card.input)
         window.push(i * 0.1, crop, geometry)
         if not window.full:
             continue

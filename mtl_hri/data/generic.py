@@ -25,7 +25,7 @@ import numpy as np
 
 from .records import NONE, TASKS, ClipRecord, HandTrack, SourceData
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"}
 HAND_COLUMNS = ("frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible")
 
 

@@ -1,7 +1,7 @@
-"""sensor_msgs/Image <-> numpy, honouring `step` padding and `is_bigendian`.
+"""sensor_msgs/Image and CompressedImage <-> numpy, honouring `step` padding and `is_bigendian`.
 
-A robot's cv_bridge is used when it works; otherwise (PyPI's ROS 1 port breaks on numpy 2 and
-OpenCV 5) the conversion is done here with numpy, zero-copy up to the colour conversion.
+The conversion is numpy, zero-copy for 8-bit layouts, and leaves the colour conversion to after the
+crop. cv_bridge is not used: it converts the whole frame, and PyPI's port breaks on numpy 2 and OpenCV 5.
 """
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
+from ..stream.preprocess import FrameError, Pixels
 
-class ImageError(ValueError):
+
+class ImageError(FrameError):
     """A malformed or unsupported image message."""
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}  # start-of-frame markers
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,10 @@ def check_image(msg: Image) -> Encoding:
     return enc
 
 
-def image_to_rgb(msg: Image) -> np.ndarray:
-    """An Image message -> (H, W, 3) uint8 RGB. Raises ImageError on malformed input."""
-    enc = check_image(msg)
+def image_pixels(msg: Image, enc: Encoding | None = None) -> Pixels:
+    """An Image message -> its pixels in source channel order (zero-copy for 8-bit layouts); colour conversion
+    is left to after the crop, except for packed YUV, which cannot be resized before it is unpacked."""
+    enc = enc or check_image(msg)
     h, w, step = msg.height, msg.width, msg.step
     row = w * enc.channels * enc.bytes_per_channel
     data = np.frombuffer(msg.data, np.uint8)
@@ -78,18 +85,82 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     else:
         pixels = rows
     pixels = pixels.reshape(h, w, enc.channels)
-    if enc.to_rgb is None:
-        return pixels
-    return cv2.cvtColor(np.ascontiguousarray(pixels), enc.to_rgb)
+    if enc.channels == 2:
+        return Pixels(cv2.cvtColor(np.ascontiguousarray(pixels), enc.to_rgb))
+    return Pixels(pixels, enc.to_rgb)
 
 
-def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
-    """A CompressedImage (jpeg/png) -> (H, W, 3) uint8 RGB. Raises ImageError when it cannot be decoded."""
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """An Image message -> (H, W, 3) uint8 RGB. Raises ImageError on malformed input."""
+    return image_pixels(msg).rgb()
+
+
+def compressed_size(data: bytes | np.ndarray) -> tuple[int, int]:
+    """(width, height) declared by a PNG or JPEG header, read without decoding; ImageError otherwise."""
+    head = bytes(data[:8])
+    if head.startswith(PNG_SIGNATURE):
+        if len(data) < 24 or bytes(data[12:16]) != b"IHDR":
+            raise ImageError("truncated PNG header")
+        return int.from_bytes(bytes(data[16:20]), "big"), int.from_bytes(bytes(data[20:24]), "big")
+    if head.startswith(b"\xff\xd8"):
+        i, n = 2, len(data)
+        while i + 4 <= n:  # walk the marker segments to the first start-of-frame
+            if data[i] != 0xFF:
+                raise ImageError("corrupt JPEG header")
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            length = int.from_bytes(bytes(data[i + 2:i + 4]), "big")
+            if marker in JPEG_SOF:
+                if i + 9 > n:
+                    break
+                return int.from_bytes(bytes(data[i + 7:i + 9]), "big"), int.from_bytes(bytes(data[i + 5:i + 7]), "big")
+            i += 2 + length
+        raise ImageError("JPEG without a frame header")
+    raise ImageError(f"unsupported compressed image ({len(data)} bytes): only PNG and JPEG are decoded")
+
+
+def compressed_pixels(msg: CompressedImage) -> Pixels:
+    """A CompressedImage (jpeg/png) -> BGR pixels. Raises ImageError when it cannot be decoded."""
     data = np.frombuffer(msg.data, np.uint8)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if bgr is None:
         raise ImageError(f"cannot decode compressed image (format '{msg.format}', {data.size} bytes)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return Pixels(bgr, cv2.COLOR_BGR2RGB)
+
+
+def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
+    """A CompressedImage (jpeg/png) -> (H, W, 3) uint8 RGB. Raises ImageError when it cannot be decoded."""
+    return compressed_pixels(msg).rgb()
+
+
+class ImageFrame:
+    """An Image message as the pipeline's lazy frame: the layout is checked once, pixels only when sampled."""
+
+    def __init__(self, msg: Image) -> None:
+        self.msg = msg
+        self._enc: Encoding | None = None
+
+    def size(self) -> tuple[int, int]:
+        self._enc = check_image(self.msg)
+        return self.msg.width, self.msg.height
+
+    def pixels(self) -> Pixels:
+        return image_pixels(self.msg, self._enc)
+
+
+class CompressedFrame:
+    """A CompressedImage as a lazy frame: the declared size is read from the header before any decoding."""
+
+    def __init__(self, msg: CompressedImage) -> None:
+        self.msg = msg
+
+    def size(self) -> tuple[int, int]:
+        return compressed_size(self.msg.data)
+
+    def pixels(self) -> Pixels:
+        return compressed_pixels(self.msg)
 
 
 def array_to_image(arr: np.ndarray, encoding: str, header=None) -> Image:
@@ -104,32 +175,3 @@ def array_to_image(arr: np.ndarray, encoding: str, header=None) -> Image:
     msg.step = arr.strides[0]
     msg.data = arr.tobytes()
     return msg
-
-
-def _working_cv_bridge():
-    """A CvBridge whose rgb8 conversion agrees with ours, or None."""
-    try:
-        from cv_bridge import CvBridge  # type: ignore[import-not-found]
-
-        bridge = CvBridge()
-        probe = np.arange(2 * 4 * 3, dtype=np.uint8).reshape(2, 4, 3)
-        msg = array_to_image(probe[..., ::-1], "bgr8")
-        if np.array_equal(bridge.imgmsg_to_cv2(msg, "rgb8"), probe):
-            return bridge
-    except Exception:  # any failure of a foreign library means: do not use it
-        pass
-    return None
-
-
-_BRIDGE = _working_cv_bridge()
-
-
-def message_to_rgb(msg: Image) -> np.ndarray:
-    """Image -> RGB with a working cv_bridge when one exists, numpy otherwise; malformed input raises ImageError."""
-    if _BRIDGE is None or msg.encoding not in ("rgb8", "bgr8", "rgba8", "bgra8", "mono8"):
-        return image_to_rgb(msg)
-    check_image(msg)
-    try:
-        return np.asarray(_BRIDGE.imgmsg_to_cv2(msg, "rgb8"))
-    except Exception as exc:
-        raise ImageError(f"cv_bridge could not convert: {exc}") from exc

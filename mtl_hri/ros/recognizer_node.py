@@ -1,31 +1,50 @@
 """The `recognizer` node: camera frames -> sliding window -> multi-task network -> labels and hands.
 
-The image callback only converts, resizes and stores a frame. A worker thread runs the network on
-the newest work of every camera, batching cameras that are due together into one forward pass;
-windows that became stale meanwhile are skipped, never queued, so the node cannot fall behind.
+A frame flows one way: the image callback hands it to the camera's `CameraStream.ingest` (bound, sample,
+decode, crop, store); the worker thread takes every camera's next job, runs the engine once for all of
+them, hands each result to `CameraStream.complete` (stream state, decision, smoothing) and publishes what
+it returns. Work that went stale meanwhile is skipped, never queued, so the node cannot fall behind.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import rclpy
 import torch
-from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
-from std_msgs.msg import Header
+from rclpy.qos import (QoSDurabilityPolicy, QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy,
+                       qos_profile_sensor_data)
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header, String
 
 from ..model import ModelLoadError
-from ..stream import SmoothingParams
-from ..stream.pipeline import Job, run_jobs, sample_fps_for
-from ..stream.engine import BACKENDS, EngineBase, create_engine
-from .camera import NONE, THROTTLE, Camera
+from ..paths import bundled_model_dir
+from ..stream.accel import ACCELS
+from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine
+from ..stream.faults import FaultLog
+from ..stream.pipeline import CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
+from ..stream.smoothing import NONE, SmoothingParams
+from ..stream.window import MAX_FRAME_GAP
+from .camera import Camera
+from .diagnostics import camera_status
+from .image_conv import CompressedFrame, ImageFrame
 from .runner import spin_node
+from .stamps import stamp_seconds
+from .vision import Classification, VisionInfo, labels_location, vision_info, vision_msgs_available
+
+THROTTLE = 5.0  # s between repeated warnings of one kind
+SILENCE_CHECK_PERIOD = 0.1  # s
+RELIABLE = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)  # controllers see every change
+LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+SMOOTHING = SmoothingParams()  # the defaults of the smoothing parameters
+
 
 @dataclass(frozen=True)
 class Param:
@@ -41,38 +60,34 @@ PARAMS = (
     Param("model", "", "Model directory (model.json + model.safetensors); empty selects the bundled model.", reload=True),
     Param("device", "auto", "auto, cpu, cuda or cuda:N; auto falls back to the CPU with a warning.", reload=True),
     Param("precision", "auto", "fp32, fp16, bf16 or auto (bf16 on CUDA, fp32 on the CPU).",
-          choices=("auto", "fp32", "fp16", "bf16"), reload=True),
+          choices=("auto", *PRECISIONS), reload=True),
     Param("sample_fps", -1.0, "Frames are sampled by stamp at this rate; -1 takes the model card's rate, 0 every frame.",
           range=(-1.0, 240.0)),
     Param("stride", 1, "Sampled frames between two decisions.", range=(1, 64)),
     Param("streaming", True, "Incremental per-frame inference when the trunk supports it."),
-    Param("smoothing", 0.5, "EMA factor over window probabilities (0 = no smoothing).", range=(0.0, 0.99)),
-    Param("enter_threshold", 0.6, "Smoothed probability at which a label is entered.", range=(0.0, 1.0)),
-    Param("exit_threshold", 0.4, "Smoothed probability below which a label is left.", range=(0.0, 1.0)),
-    Param("min_duration", 0.0, "Seconds a new label must hold before it is published.", range=(0.0, 30.0)),
-    Param("max_frame_gap", 0.5, "A longer gap between stamps resets the window and publishes none (s).",
+    Param("smoothing", SMOOTHING.smoothing, "EMA factor over window probabilities (0 = no smoothing).",
+          range=(0.0, 0.99)),
+    Param("enter_threshold", SMOOTHING.enter_threshold, "Smoothed probability at which a label is entered.",
+          range=(0.0, 1.0)),
+    Param("exit_threshold", SMOOTHING.exit_threshold, "Smoothed probability below which a label is left.",
+          range=(0.0, 1.0)),
+    Param("min_duration", SMOOTHING.min_duration, "Seconds a new label must hold before it is published.",
+          range=(0.0, 30.0)),
+    Param("max_frame_gap", MAX_FRAME_GAP, "A longer gap between stamps resets the window and publishes none (s).",
           range=(0.01, 60.0)),
     Param("image_transport", "raw", "raw or compressed (subscribes to <image>/compressed).", choices=("raw", "compressed")),
     Param("num_threads", 0, "CPU threads for inference; 0 picks all cores.", range=(0, 256)),
     Param("backend", "auto", "torch, onnxruntime, or auto (ONNX Runtime on the CPU when the model has an export).",
           choices=BACKENDS, reload=True),
     Param("accel", "auto", "GPU window forward: eager, graphs (CUDA-graph replay), compile (torch.compile), or auto "
-          "(the fastest measured at warm-up). Ignored on the CPU.", choices=("auto", "eager", "graphs", "compile"),
-          reload=True),
+          "(the fastest measured at warm-up). Ignored on the CPU.", choices=ACCELS, reload=True),
     Param("offline", False, "Process every window in order instead of skipping stale ones, and receive images "
           "reliably without dropping any: replaying a recording gives the same decisions at any speed."),
     Param("images", [""], "Camera names: each subscribes <name>/image and publishes under <name>/; "
           "[''] (default) is one camera on `image` with un-prefixed outputs."),
 )
-READ_ONLY = ("image_transport", "images", "offline", "action_labels", "gesture_labels")
-
-
-def bundled_model_dir() -> Path:
-    """The model installed with the package (share/mtl_hri/models/default)."""
-    try:
-        return Path(get_package_share_directory("mtl_hri")) / "models" / "default"
-    except PackageNotFoundError:
-        return Path(__file__).resolve().parents[2] / "models" / "default"
+READ_ONLY = ("image_transport", "images", "offline")  # and every `<task>_labels`
+DEFAULT_TASKS = ("action", "gesture")  # label parameters declared before a model loads
 
 
 def _descriptor(p: Param) -> ParameterDescriptor:
@@ -87,24 +102,79 @@ def _descriptor(p: Param) -> ParameterDescriptor:
 
 
 class RecognizerNode(Node):
+    """Topics, per camera under `<name>/` (no prefix for the default camera); all names are relative:
+
+    | topic | type | |
+    |---|---|---|
+    | image (sub) | sensor_msgs/Image | or `image/compressed`, sensor_msgs/CompressedImage |
+    | `<task>` | std_msgs/String | the decided label of each task of the model card (action, gesture) |
+    | `<task>/classification` | vision_msgs/Classification | top-k scores, where vision_msgs is installed |
+    | vision_info | vision_msgs/VisionInfo | latched, where vision_msgs is installed |
+    | hands | geometry_msgs/PoseArray | left, right: source pixels, z = confidence |
+    | debug_image | sensor_msgs/Image | the overlay, drawn only while subscribed |
+    | /diagnostics | diagnostic_msgs/DiagnosticArray | 1 Hz, one status per camera |
+    """
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("recognizer", **kwargs)
-        self._cond = threading.Condition()
-        self._declare_parameters()
-        self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        names = list(dict.fromkeys(self._p("images"))) or [""]
-        self.cameras = [Camera(self, name, self._p("image_transport"), self._ingest, self._p("offline"))
-                        for name in names]
+        self._lock = threading.Condition()  # the engine and the streams: image callbacks vs the worker
+        self._outputs_lock = threading.Lock()  # the per-task publishers: a reload vs the worker publishing
         self.engine: EngineBase | None = None
-        self.last_error = ""
+        self.load_error = ""
+        self.faults = FaultLog(throttle=THROTTLE)
         self._stopping = False
-        error = self._load_engine(self._p("model"), self._p("device"), self._p("precision"), self._p("backend"))
+
+        self._declare_parameters()
+
+        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.cameras = [self._create_camera(name) for name in dict.fromkeys(self._p("images")) or [""]]
+
+        error = self._load_engine({})  # also creates the `<task>` publishers of the model's tasks
         if error:
             self.get_logger().error(f"{error}. The node keeps running without a model; set 'model' to a valid directory.")
-        self.create_timer(1.0, self._on_diagnostics_timer)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._worker = threading.Thread(target=self._run_worker, name="mtl_hri_inference", daemon=True)
+
+        self.create_timer(1.0, self.on_diagnostics_timer)
+        self.create_timer(SILENCE_CHECK_PERIOD, self.on_silence_timer)
+        self.add_on_set_parameters_callback(self.on_set_parameters)
+
+        self._worker = threading.Thread(target=self.run_worker, name="mtl_hri_inference", daemon=True)
         self._worker.start()
+
+    def _create_camera(self, name: str) -> Camera:
+        prefix = f"{name}/" if name else ""
+        vision = vision_msgs_available()
+        camera = Camera(
+            name, CameraStream(self._p("offline")),
+            hands=self.create_publisher(PoseArray, f"{prefix}hands", RELIABLE),
+            debug_image=self.create_publisher(Image, f"{prefix}debug_image", 1),
+            vision_info=self.create_publisher(VisionInfo, f"{prefix}vision_info", LATCHED) if vision else None,
+        )
+        # Live: sensor-data QoS, depth 1 (never build lag). Offline: reliable and keep everything (never drop).
+        qos = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, history=QoSHistoryPolicy.KEEP_ALL) \
+            if self._p("offline") else qos_profile_sensor_data
+        overrides = QoSOverridingOptions.with_default_policies()
+        if self._p("image_transport") == "compressed":
+            topic = self.resolve_topic_name(f"{prefix}image") + "/compressed"
+            self.create_subscription(CompressedImage, topic, lambda msg: self.on_compressed_image(camera, msg), qos,
+                                     qos_overriding_options=overrides)
+        else:
+            self.create_subscription(Image, f"{prefix}image", lambda msg: self.on_image(camera, msg), qos,
+                                     qos_overriding_options=overrides)
+        return camera
+
+    def _create_task_publishers(self, camera: Camera, tasks: list[str]) -> None:
+        """`<task>` (and `<task>/classification`) for each task of the model card; those of other tasks go."""
+        with self._outputs_lock:
+            for task in [t for t in camera.labels if t not in tasks]:
+                self.destroy_publisher(camera.labels.pop(task))
+                if task in camera.classifications:
+                    self.destroy_publisher(camera.classifications.pop(task))
+            for task in tasks:
+                if task not in camera.labels:
+                    camera.labels[task] = self.create_publisher(String, f"{camera.prefix}{task}", RELIABLE)
+                    if camera.vision_info is not None:
+                        camera.classifications[task] = self.create_publisher(
+                            Classification, f"{camera.prefix}{task}/classification", RELIABLE)
 
     # ----------------------------------------------------------------- parameters
     def _declare_parameters(self) -> None:
@@ -112,7 +182,7 @@ class RecognizerNode(Node):
         for p in PARAMS:
             try:
                 self.declare_parameter(p.name, p.default, _descriptor(p))
-            except Exception as exc:  # an override of the wrong type or out of range
+            except Exception as exc:  # noqa: BLE001 - an override of the wrong type or out of range
                 self.get_logger().error(f"parameter '{p.name}' rejected: {exc}; using the default {p.default!r}")
                 self.declare_parameter(p.name, p.default, _descriptor(p), ignore_override=True)
         for p in PARAMS:
@@ -120,10 +190,14 @@ class RecognizerNode(Node):
             if error:
                 self.get_logger().error(f"parameter '{p.name}' rejected: {error}; using the default {p.default!r}")
                 self.set_parameters([rclpy.parameter.Parameter(p.name, value=p.default)])
-        for task in ("action", "gesture"):
-            self.declare_parameter(f"{task}_labels", [NONE],
-                                   ParameterDescriptor(description=f"The model's {task} classes (read-only)."),
-                                   ignore_override=True)
+        self._declare_labels(DEFAULT_TASKS)
+
+    def _declare_labels(self, tasks) -> None:
+        for task in tasks:
+            if not self.has_parameter(f"{task}_labels"):
+                self.declare_parameter(f"{task}_labels", [NONE],
+                                       ParameterDescriptor(description=f"The model's {task} classes (read-only)."),
+                                       ignore_override=True)
 
     def _p(self, name: str) -> Any:
         return self.get_parameter(name).value
@@ -149,57 +223,66 @@ class RecognizerNode(Node):
             return "camera names must be single topic-name tokens"
         return None
 
-    def _on_set_parameters(self, params: list) -> SetParametersResult:
+    def on_set_parameters(self, params: list) -> SetParametersResult:
         pending = {p.name: p.value for p in params}
         for p in params:
-            if p.name in READ_ONLY and not getattr(self, "_internal_set", False):
+            read_only = p.name in READ_ONLY or p.name.endswith("_labels")
+            if read_only and not getattr(self, "_internal_set", False):
                 return SetParametersResult(successful=False, reason=f"'{p.name}' is read-only")
             error = self._validate(p.name, p.value, pending)
             if error:
                 return SetParametersResult(successful=False, reason=error)
-        reload = [p for p in PARAMS if p.reload and p.name in pending]
+        reload = [p.name for p in PARAMS if p.reload and p.name in pending]
         if reload:
-            error = self._load_engine(*(pending.get(n, self._p(n)) for n in ("model", "device", "precision", "backend")))
+            error = self._load_engine(pending)
             if error:
                 return SetParametersResult(successful=False, reason=error)
-            self.get_logger().info(f"reloaded the engine for {', '.join(p.name for p in reload)}")
+            self.get_logger().info(f"reloaded the engine for {', '.join(reload)}")
         else:
-            with self._cond:
+            with self._lock:
                 if "streaming" in pending and self.engine is not None:
                     self.engine.set_streaming(pending["streaming"])
                 self._configure(pending, rebuild=False)
         return SetParametersResult(successful=True)
 
-    # ----------------------------------------------------------------- engine and cameras
-    def _load_engine(self, model: str, device: str, precision: str, backend: str) -> str | None:
-        """Load a new engine; on failure keep the current one and return the reason."""
-        model_dir = Path(model) if model else bundled_model_dir()
+    # ----------------------------------------------------------------- the engine
+    def _load_engine(self, pending: dict[str, Any]) -> str | None:
+        """Load a new engine with the parameters in `pending` over the current ones; on failure keep the
+        current engine and return the reason."""
+        def get(n: str) -> Any:
+            return pending.get(n, self._p(n))
+
+        model_dir = Path(get("model")) if get("model") else bundled_model_dir()
         try:
-            if self._p("num_threads"):
-                torch.set_num_threads(self._p("num_threads"))
-            engine = create_engine(model_dir, backend, device=device, precision=precision,
-                                   streaming=self._p("streaming"), accel=self._p("accel"))
+            if get("num_threads"):
+                torch.set_num_threads(get("num_threads"))
+            engine = create_engine(model_dir, get("backend"), device=get("device"), precision=get("precision"),
+                                   streaming=get("streaming"), accel=get("accel"))
         except (ModelLoadError, ValueError, RuntimeError, OSError) as exc:
-            with self._cond:
-                self.last_error = f"cannot load model '{model_dir}': {exc}"
-            return self.last_error
+            with self._lock:
+                self.load_error = f"cannot load model '{model_dir}': {exc}"
+            return self.load_error
         if engine.device_warning:
             self.get_logger().warning(engine.device_warning)
-        with self._cond:
+        with self._lock:
             self.engine = engine
-            self.last_error = ""
-            self._configure({}, rebuild=True)
+            self.load_error = ""
+            self._configure(pending, rebuild=True)
+        tasks = list(engine.labels)
+        self._declare_labels(tasks)
         self._internal_set = True
         try:
-            self.set_parameters([
-                rclpy.parameter.Parameter(f"{task}_labels", value=engine.labels.get(task, [NONE]))
-                for task in ("action", "gesture")
-            ])
+            self.set_parameters([rclpy.parameter.Parameter(f"{task}_labels", value=engine.labels[task])
+                                 for task in tasks])
         finally:
             self._internal_set = False
-        for camera in self.cameras:  # after the label parameters, which VisionInfo points at
-            if camera.vision is not None:
-                camera.vision.publish_info(engine.card.name)
+        for camera in self.cameras:
+            self._create_task_publishers(camera, tasks)
+            if camera.vision_info is not None:  # after the label parameters, which VisionInfo points at
+                version = camera.info_version.update(engine.card.name, engine.labels)
+                info = vision_info(engine.card.name, labels_location(self.get_fully_qualified_name(), tasks), version)
+                info.header.stamp = self.get_clock().now().to_msg()
+                camera.vision_info.publish(info)
         self.get_logger().info(
             f"model '{engine.card.name}' from {model_dir} on {engine.device} ({engine.backend}"
             f"{', streaming' if engine.streaming else ''}; "
@@ -208,7 +291,7 @@ class RecognizerNode(Node):
         return None
 
     def _configure(self, pending: dict[str, Any], rebuild: bool) -> None:
-        """Apply parameters to every camera; called with the lock held."""
+        """Apply parameters to every camera's stream; called with the lock held."""
         if self.engine is None:
             return
         get = lambda n: pending.get(n, self._p(n))  # noqa: E731
@@ -217,74 +300,131 @@ class RecognizerNode(Node):
         for camera in self.cameras:
             camera.stream.configure(self.engine, fps, get("stride"), get("max_frame_gap"), smoothing, rebuild)
 
-    # ----------------------------------------------------------------- input
-    def _ingest(self, camera: Camera, header: Header, convert: Callable[[], np.ndarray],
-                check: Callable[[], object] | None) -> None:
-        with self._cond:
-            if self.engine is None:
-                camera.frames_in.tick(camera.now())
-                self.get_logger().error(f"dropping frames: {self.last_error}", throttle_duration_sec=THROTTLE)
-                return
-            if camera.ingest(self.engine, header, convert, check):
-                self._cond.notify()
+    # ----------------------------------------------------------------- callbacks
+    def on_image(self, camera: Camera, msg: Image) -> None:
+        self._ingest(camera, ImageFrame(msg), msg.header)
 
-    # ----------------------------------------------------------------- inference
+    def on_compressed_image(self, camera: Camera, msg: CompressedImage) -> None:
+        self._ingest(camera, CompressedFrame(msg), msg.header)
+
+    def _ingest(self, camera: Camera, frame: LazyFrame, header: Header) -> None:
+        now = self._now()
+        keep_rgb = camera.wants_debug_image()
+        with self._lock:
+            if self.engine is None:
+                camera.stream.stats.frames_in.tick(now)
+                self.get_logger().error(f"dropping frames: {self.load_error}", throttle_duration_sec=THROTTLE)
+                return
+            got = camera.stream.ingest(frame, stamp_seconds(header.stamp), header, now, keep_rgb)
+            if got.outcome is Outcome.SAMPLED:
+                self._lock.notify()
+        self._report_ingest(camera, got, stamp_seconds(header.stamp), now)
+
+    def _report_ingest(self, camera: Camera, got: Ingested, stamp: float, now: float) -> None:
+        logger = self.get_logger()
+        if got.reset:
+            logger.info(f"{camera.where}new stream after {got.reset}", throttle_duration_sec=THROTTLE)
+            self._publish_none(camera)
+        if got.fault is not None:
+            self._fault("conversion", got.fault, now)
+        if got.outcome is Outcome.BAD:
+            logger.warning(f"{camera.where}dropping a malformed image: {got.error} "
+                           f"({camera.stream.stats.frames_bad} so far)", throttle_duration_sec=THROTTLE)
+        elif got.outcome is Outcome.BACKWARDS:
+            logger.warning(f"{camera.where}dropping a frame whose stamp {stamp:.3f} does not follow the previous "
+                           f"one ({camera.stream.window.rejected_backwards} so far)", throttle_duration_sec=THROTTLE)
+
+    def on_silence_timer(self) -> None:
+        now = self._now()
+        with self._lock:
+            silent = [camera for camera in self.cameras if camera.stream.check_silence(now)]
+        for camera in silent:
+            self._publish_none(camera)
+
+    def on_diagnostics_timer(self) -> None:
+        now = self._now()
+        name = self.get_fully_qualified_name()
+        with self._lock:
+            statuses = [camera_status(f"mtl_hri: {name}" + (f"/{c.name}" if c.name else ""), c.stream, self.engine,
+                                      self.load_error, self.faults, now) for c in self.cameras]
+        for camera, status in zip(self.cameras, statuses):
+            if status.message.startswith("no images"):
+                self.get_logger().warning(f"{camera.where}{status.message}", throttle_duration_sec=THROTTLE)
+        array = DiagnosticArray(status=statuses)
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.pub_diagnostics.publish(array)
+
+    # ----------------------------------------------------------------- the worker
     def _work_ready(self) -> bool:
         if self._stopping:
             return True
         return self.engine is not None and any(c.stream.has_work(self.engine.streaming) for c in self.cameras)
 
-    def _run_worker(self) -> None:
+    def run_worker(self) -> None:
+        """One cycle: every camera's next job, one batched engine run, decisions, publishing. A failure in any
+        stage is caught, logged, counted and shown in diagnostics; the worker goes on."""
         while True:
-            with self._cond:
-                self._cond.wait_for(self._work_ready)
+            with self._lock:
+                self._lock.wait_for(self._work_ready)
                 if self._stopping:
                     return
                 engine = self.engine
-                jobs = [job for c in self.cameras if (job := c.stream.next_job(engine.streaming)) is not None]
-            if jobs:
-                self._run_jobs(engine, jobs)
-
-    def _run_jobs(self, engine: EngineBase, jobs: list[Job]) -> None:
-        try:
-            done = run_jobs(engine, jobs)
-        except RuntimeError as exc:  # e.g. CUDA out of memory: report, re-prime, keep serving
-            with self._cond:
-                for job in jobs:
-                    job.stream.stream_state = None
-            self.get_logger().error(f"inference failed: {exc}", throttle_duration_sec=THROTTLE)
-            return
-        now = self.get_clock().now().nanoseconds * 1e-9
-        cameras = {id(c.stream): c for c in self.cameras}
-        for job, result, state in done:
-            camera = cameras[id(job.stream)]
-            latency = (now - job.stamp) * 1e3
-            with self._cond:
-                if engine is not self.engine:
-                    return  # the model was swapped meanwhile: these results belong to the old one
-                job.stream.stream_state = state
-                if not job.due:
+                try:
+                    work = [(c, job) for c in self.cameras if (job := c.stream.next_job(engine.streaming)) is not None]
+                except Exception as exc:  # noqa: BLE001 - the worker must not die
+                    self._fault("scheduling", exc, self._now())
                     continue
-                decisions = job.stream.decide(result, job.stamp)
-                camera.decisions.tick(camera.now())
-                camera.inference_ms.add(result.timings.inference_ms)
-                camera.latency_ms.add(latency)
-            camera.publish(result, decisions, job.newest, latency)
+            if work:
+                self._run_cycle(engine, work)
 
-    # ----------------------------------------------------------------- diagnostics
-    def _on_diagnostics_timer(self) -> None:
-        now = self.get_clock().now().nanoseconds * 1e-9
-        with self._cond:
-            statuses = [c.status(self.get_fully_qualified_name(), self.engine, self.last_error, now)
-                        for c in self.cameras]
-        array = DiagnosticArray(status=statuses)
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.pub_diag.publish(array)
+    def _run_cycle(self, engine: EngineBase, work: list[tuple[Camera, Job]]) -> None:
+        try:
+            outputs = run_jobs(engine, [job for _, job in work])
+        except Exception as exc:  # noqa: BLE001 - e.g. CUDA out of memory: report, re-prime, keep serving
+            with self._lock:
+                for camera, job in work:
+                    camera.stream.abandon(job)
+            self._fault("inference", exc, self._now())
+            return
+        now = self._now()
+        for (camera, job), (result, state) in zip(work, outputs):
+            try:
+                with self._lock:
+                    if engine is not self.engine:
+                        return  # the model was swapped meanwhile: these results belong to the old one
+                    decided = camera.stream.complete(job, result, state, now)
+            except Exception as exc:  # noqa: BLE001
+                self._fault("decision", exc, now)
+                continue
+            if decided is None:
+                continue
+            try:
+                with self._outputs_lock:
+                    camera.publish(decided)
+            except Exception as exc:  # noqa: BLE001
+                self._fault("publishing", exc, now)
+
+    def _fault(self, stage: str, exc: Exception, now: float) -> None:
+        with self._lock:
+            report = self.faults.record(stage, exc, now)
+        if report:
+            self.get_logger().error(report)
+
+    def _publish_none(self, camera: Camera) -> None:
+        try:
+            with self._outputs_lock:
+                camera.publish_none()
+        except Exception as exc:  # noqa: BLE001
+            self._fault("publishing", exc, self._now())
+
+    def _now(self) -> float:
+        """The node's clock (simulated time under use_sim_time): rates, silence and latencies follow it."""
+        return self.get_clock().now().nanoseconds * 1e-9
 
     def stop(self) -> None:
-        with self._cond:
+        with self._lock:
             self._stopping = True
-            self._cond.notify_all()
+            self._lock.notify_all()
         self._worker.join(timeout=5.0)
 
 

@@ -6,6 +6,7 @@ depends on the trunk.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import statistics
 import time
@@ -18,6 +19,13 @@ from torch import nn
 log = logging.getLogger(__name__)
 
 ACCELS = ("auto", "eager", "graphs", "compile")
+
+
+def autocast(device_type: str, dtype: torch.dtype | None):
+    """Mixed precision for inference and training alike; fp32 (or None) runs as it is."""
+    if dtype is None or dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype=dtype)
 
 
 class PinnedUploader:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..model import InputSpec, ModelCard
-from .preprocess import FrameGeometry, resize_crop
+from .preprocess import FrameGeometry
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -122,10 +122,6 @@ class EngineBase:
     @property
     def stream_ready(self) -> bool:
         return self._state is not None
-
-    def prepare(self, rgb: np.ndarray) -> tuple[np.ndarray, FrameGeometry]:
-        """Source RGB frame -> the uint8 crop the window stores, and how to map back."""
-        return resize_crop(rgb, self.card.input)
 
     def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, object]]:
         """Whole windows in one batch -> (result, stream state after the window, or None when not streaming)."""

@@ -14,6 +14,7 @@ import numpy as np
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
 from .engine import EngineBase, resolve_device
+from .preprocess import normalization
 
 
 def has_onnx_export(model_dir: str | Path) -> bool:
@@ -53,9 +54,7 @@ class OnnxEngine(EngineBase):
         stream_path = model_dir / STREAM_FILE
         self.stream = (ort.InferenceSession(str(stream_path), options, providers=self.providers)
                        if stream_path.is_file() else None)
-        spec = self.card.input
-        self._mean = np.asarray(spec.mean, np.float32) * 255
-        self._inv_std = 1 / (np.asarray(spec.std, np.float32) * 255)
+        self._offset, self._scale = normalization(self.card.input)
         self._outputs = output_names(self.card)
         self.set_streaming(streaming)
 
@@ -65,7 +64,7 @@ class OnnxEngine(EngineBase):
 
     def _normalize(self, frames: np.ndarray) -> np.ndarray:
         """(T, H, W, 3) uint8 -> (T, 3, H, W) float32."""
-        x = (frames.astype(np.float32) - self._mean) * self._inv_std
+        x = (frames.astype(np.float32) - self._offset) * self._scale
         return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
     def _zero_state(self) -> dict[str, np.ndarray]:

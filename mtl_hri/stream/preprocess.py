@@ -1,4 +1,4 @@
-"""Frame preprocessing from the model card's input spec: resize, centre crop, normalise."""
+"""Frame preprocessing from the model card's input spec: bound, resize, centre crop, normalise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +29,52 @@ class FrameGeometry:
         return (xy_source + 0.5) * self.scale - np.array([self.x0, self.y0])
 
 
+MAX_SIDE = 8192  # px: larger frames are rejected before any pixel is touched
+MAX_ASPECT = 16.0  # long side / short side
+
+
+class FrameError(ValueError):
+    """A frame that cannot be used: malformed, unsupported or beyond the stated limits."""
+
+
+def check_frame_size(width: int, height: int) -> None:
+    """Raises FrameError for a size the pipeline refuses; costs nothing but the declared size."""
+    if width < 1 or height < 1:
+        raise FrameError(f"empty frame {width}x{height}")
+    if max(width, height) > MAX_SIDE:
+        raise FrameError(f"frame {width}x{height} exceeds {MAX_SIDE} px a side")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise FrameError(f"frame {width}x{height} has an aspect ratio beyond {MAX_ASPECT:g}:1")
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """A decoded frame in its source channel order: colour conversion waits until after the crop,
+    so it costs 112² pixels instead of the full frame."""
+
+    data: np.ndarray  # (H, W, C) uint8, C in 1, 3, 4
+    to_rgb: int | None = None  # cv2 colour conversion code to RGB; None: already RGB
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.data.shape[1], self.data.shape[0]
+
+    def rgb(self) -> np.ndarray:
+        """The whole frame as (H, W, 3) RGB (the debug overlay draws on it)."""
+        return _to_rgb(self.data, self.to_rgb)
+
+
+def _to_rgb(data: np.ndarray, code: int | None) -> np.ndarray:
+    return data if code is None else cv2.cvtColor(np.ascontiguousarray(data), code)
+
+
+def prepare(pixels: Pixels, spec: InputSpec) -> tuple[np.ndarray, FrameGeometry]:
+    """A decoded frame -> the (size, size, 3) RGB crop the window stores, and how to map back to the source."""
+    check_frame_size(*pixels.size)
+    crop, geometry = resize_crop(pixels.data, spec)
+    return _to_rgb(crop, pixels.to_rgb), geometry
+
+
 def scaled_size(width: int, height: int, scale: float, size: int) -> tuple[int, int]:
     """(width, height) of the scaled image; never smaller than the `size` crop."""
     return max(size, round(width * scale)), max(size, round(height * scale))
@@ -43,7 +89,7 @@ def geometry_for(width: int, height: int, spec: InputSpec) -> FrameGeometry:
 def resize_crop(
     rgb: np.ndarray, spec: InputSpec, geometry: FrameGeometry | None = None
 ) -> tuple[np.ndarray, FrameGeometry]:
-    """(H, W, 3) uint8 -> (size, size, 3) uint8 crop of the scaled image.
+    """(H, W, C) uint8 -> (size, size, C) uint8 crop of the scaled image.
 
     By default the short side is scaled to `resize` and the centre cropped (`geometry_for`); training
     passes its own `geometry` (scale jitter, random crop origin) so both share one pixel path.
@@ -55,15 +101,25 @@ def resize_crop(
     return resized[g.y0 : g.y0 + spec.size, g.x0 : g.x0 + spec.size], g
 
 
+def normalization(spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, scale) per RGB channel such that the network's input is (uint8 - offset) * scale."""
+    return np.asarray(spec.mean, np.float32) * 255, 1 / (np.asarray(spec.std, np.float32) * 255)
+
+
 class Normalizer:
-    """uint8 (T, H, W, 3) frames (numpy, or a tensor already uploaded) -> normalised float (1, T, 3, H, W) on the device."""
+    """uint8 frames -> normalised float on the device, for the engines and for training alike."""
 
     def __init__(self, spec: InputSpec, device: torch.device) -> None:
         self.device = device
-        self.mean = torch.tensor(spec.mean, device=device).view(1, 1, 3, 1, 1) * 255
-        self.inv_std = 1 / (torch.tensor(spec.std, device=device).view(1, 1, 3, 1, 1) * 255)
+        offset, scale = normalization(spec)
+        self.offset = torch.from_numpy(offset).to(device).view(1, 1, 3, 1, 1)
+        self.scale = torch.from_numpy(scale).to(device).view(1, 1, 3, 1, 1)
 
     def __call__(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """(T, H, W, 3) frames (numpy, or a tensor already uploaded) -> (1, T, 3, H, W)."""
         x = (torch.from_numpy(frames) if isinstance(frames, np.ndarray) else frames).to(self.device, non_blocking=True)
-        x = x.permute(0, 3, 1, 2).unsqueeze(0).float()
-        return (x - self.mean) * self.inv_std
+        return self.clips(x.permute(0, 3, 1, 2).unsqueeze(0))
+
+    def clips(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, 3, H, W) uint8 on the device -> normalised float."""
+        return (x.float() - self.offset) * self.scale

@@ -2,7 +2,6 @@
 on the CPU or on CUDA with the fast path of `accel.py`."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import torch
 
 from ..model import StreamState, load_model_dir
-from .accel import PinnedUploader, choose_window_forward, prepare_for_device, time_call
+from .accel import PinnedUploader, autocast, choose_window_forward, prepare_for_device, time_call
 from .engine import PRECISIONS, EngineBase, RecognitionResult, Window, resolve_device, resolve_precision
 from .preprocess import Normalizer
 
@@ -60,9 +59,7 @@ class TorchEngine(EngineBase):
         self._state = None
 
     def _autocast(self):
-        if self.dtype == torch.float32:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
+        return autocast(self.device.type, self.dtype)
 
     @torch.inference_mode()
     def infer_many(self, windows: Sequence[Window]) -> list[tuple[RecognitionResult, StreamState | None]]:

@@ -15,6 +15,7 @@ Meta = TypeVar("Meta")
 # fall exactly on a slot boundary (common camera/sample rate ratios) from flickering with rounding.
 JITTER = 0.25
 EPS = 1e-6
+MAX_FRAME_GAP = 0.5  # s: the default gap between stamps that starts a new window
 
 
 class Push(Enum):
@@ -46,7 +47,7 @@ class FrameWindow(Generic[Meta]):
         frame_shape: tuple[int, ...],
         sample_fps: float,
         stride: int = 1,
-        max_frame_gap: float = 0.5,
+        max_frame_gap: float = MAX_FRAME_GAP,
     ) -> None:
         if length < 1 or stride < 1 or sample_fps < 0 or max_frame_gap <= 0:
             raise ValueError("length and stride must be >= 1, sample_fps >= 0 and max_frame_gap > 0")
@@ -76,18 +77,22 @@ class FrameWindow(Generic[Meta]):
     def count(self) -> int:
         return self._count
 
+    @property
+    def last_stamp(self) -> float:
+        return self._last_stamp
+
     def reset(self) -> None:
-        """Forget every stored frame; the next frame starts a new sampling grid."""
+        """Forget every stored frame (counted in `resets`); the next frame starts a new sampling grid."""
         self._count = 0
         self._since_due = 0
         self._last_slot = -1
         self._metas = [None] * self.length
+        self.resets += 1
 
     def check_gap(self, stamp: float) -> bool:
         """True (after resetting) when `stamp` follows the previous stamp by more than max_frame_gap."""
         if self._count and stamp - self._last_stamp > self.max_frame_gap:
             self.reset()
-            self.resets += 1
             return True
         return False
 

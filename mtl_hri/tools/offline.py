@@ -20,15 +20,18 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..ros.image_conv import ImageError, compressed_to_rgb, image_to_rgb
+from ..data.generic import VIDEO_SUFFIXES
+from ..paths import bundled_model_dir
+from ..ros.image_conv import CompressedFrame, ImageFrame
+from ..ros.stamps import stamp_seconds
+from ..stream.engine import BACKENDS, create_engine
 from ..stream.overlay import OverlayInfo, draw_overlay
-from ..stream.pipeline import CameraStream, FrameMeta, run_jobs, sample_fps_for
-from ..stream.engine import create_engine
-from ..stream.smoothing import SmoothingParams
-from ..stream.window import Push
+from ..stream.pipeline import ArrayFrame, CameraStream, LazyFrame, Outcome, run_jobs, sample_fps_for
+from ..stream.preprocess import Pixels
+from ..stream.smoothing import NONE, SmoothingParams
+from ..stream.window import MAX_FRAME_GAP
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"}
-TRAIL = 12
+SMOOTHING = SmoothingParams()  # the defaults, as the node's parameters have them
 
 
 @dataclass
@@ -36,8 +39,7 @@ class Frame:
     stamp: float
     frame_id: str
     index: int
-    rgb: np.ndarray | None  # None: the message was malformed
-    error: str = ""
+    data: LazyFrame  # decoded only when the window samples it
 
 
 @dataclass
@@ -68,7 +70,7 @@ def video_frames(path: Path, frame_id: str) -> Iterator[Frame]:
         ok, bgr = capture.read()
         if not ok:
             return
-        yield Frame(index / fps, frame_id, index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        yield Frame(index / fps, frame_id, index, ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)))
         index += 1
 
 
@@ -84,12 +86,8 @@ def bag_frames(path: Path, topic: str | None) -> Iterator[Frame]:
         chosen = [c for c in chosen if c.topic == chosen[0].topic]
         for index, (connection, _, raw) in enumerate(reader.messages(connections=chosen)):
             msg = reader.deserialize(raw, connection.msgtype)
-            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-            convert = compressed_to_rgb if connection.msgtype.endswith("CompressedImage") else image_to_rgb
-            try:
-                yield Frame(stamp, msg.header.frame_id, index, convert(msg))
-            except ImageError as exc:
-                yield Frame(stamp, msg.header.frame_id, index, None, str(exc))
+            lazy = CompressedFrame(msg) if connection.msgtype.endswith("CompressedImage") else ImageFrame(msg)
+            yield Frame(stamp_seconds(msg.header.stamp), msg.header.frame_id, index, lazy)
 
 
 def frames_of(source: Path, topic: str | None) -> Iterator[Frame]:
@@ -100,48 +98,36 @@ def frames_of(source: Path, topic: str | None) -> Iterator[Frame]:
 
 def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Path | None = None,
             fps_out: float = 15.0) -> tuple[list[DecisionRow], dict[str, int]]:
-    """The node's per-frame logic, in order and without threads; returns decisions and counters."""
+    """The node's frame path, in order and without threads (stamps are the clock); returns decisions and counters."""
     rows: list[DecisionRow] = []
     counts = collections.Counter()
-    trails = (collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
     writer = None
     for frame in frames:
         counts["frames"] += 1
-        if frame.rgb is None:
-            counts["bad"] += 1
-            tqdm.write(f"frame {frame.index}: dropped: {frame.error}")
+        got = stream.ingest(frame.data, frame.stamp, frame, frame.stamp, keep_rgb=video_out is not None)
+        if got.outcome is not Outcome.SAMPLED:
+            counts[got.outcome.value] += 1
+            if got.outcome is Outcome.BAD:
+                tqdm.write(f"frame {frame.index}: dropped: {got.error}")
             continue
-        w = stream.window
-        if w.check_gap(frame.stamp):
-            stream.reset_decisions()
-        kind = w.classify(frame.stamp)
-        if kind is not Push.SAMPLED:
-            w.push(frame.stamp, None)
-            counts["backwards" if kind is Push.BACKWARDS else "skipped"] += 1
-            continue
-        crop, geometry = engine.prepare(frame.rgb)
-        stream.store(frame.stamp, crop, FrameMeta(geometry, frame, frame.rgb if video_out else None))
         while stream.has_work(engine.streaming):
             job = stream.next_job(engine.streaming)
             if job is None:
                 continue
-            (_, result, state), = run_jobs(engine, [job])
-            stream.stream_state = state
-            if not job.due:
+            (result, state), = run_jobs(engine, [job])
+            decided = stream.complete(job, result, state, job.stamp)
+            if decided is None:
                 continue
-            decisions = stream.decide(result, job.stamp)
-            src: Frame = job.newest.source
+            src: Frame = decided.newest.source
             hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) for t in (result.left, result.right)]
-            for trail, point in zip(trails, hands):
-                trail.append(point)
-            a, g = decisions.get("action"), decisions.get("gesture")
-            rows.append(DecisionRow(job.stamp, src.index, src.frame_id, a.label if a else "none", a.score if a else 0.0,
-                                    g.label if g else "none", g.score if g else 0.0, *hands[0], *hands[1]))
+            a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
+            rows.append(DecisionRow(job.stamp, src.index, src.frame_id, a.label if a else NONE, a.score if a else 0.0,
+                                    g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1]))
             if video_out is not None:
-                info = OverlayInfo({t: (d.label, d.score) for t, d in decisions.items()},
+                info = OverlayInfo({t: (d.label, d.score) for t, d in decided.decisions.items()},
                                    {t: (h.labels, h.probs) for t, h in result.heads.items()},
-                                   [list(t) for t in trails], [f"t={job.stamp:.2f}s frame {src.index}"])
-                image = cv2.cvtColor(draw_overlay(job.newest.rgb, info), cv2.COLOR_RGB2BGR)
+                                   decided.trails, [f"t={job.stamp:.2f}s frame {src.index}"])
+                image = cv2.cvtColor(draw_overlay(decided.newest.rgb, info), cv2.COLOR_RGB2BGR)
                 if writer is None:
                     writer = cv2.VideoWriter(str(video_out), cv2.VideoWriter_fourcc(*"mp4v"), fps_out,
                                              (image.shape[1], image.shape[0]))
@@ -168,21 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("input", type=Path, help="a rosbag2 directory or .mcap/.db3 file, or a video file")
     parser.add_argument("--topic", help="image topic in the bag (default: the first image topic)")
     parser.add_argument("--model", default="", help="model directory (default: the bundled model)")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
+    parser.add_argument("--backend", default="auto", choices=BACKENDS)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--streaming", type=int, default=1, choices=(0, 1))
     parser.add_argument("--sample-fps", type=float, default=-1.0, help="-1: the model card's rate; 0: every frame")
     parser.add_argument("--stride", type=int, default=1)
-    parser.add_argument("--smoothing", type=float, default=0.5)
-    parser.add_argument("--enter-threshold", type=float, default=0.6)
-    parser.add_argument("--exit-threshold", type=float, default=0.4)
-    parser.add_argument("--min-duration", type=float, default=0.0)
-    parser.add_argument("--max-frame-gap", type=float, default=0.5)
+    parser.add_argument("--smoothing", type=float, default=SMOOTHING.smoothing)
+    parser.add_argument("--enter-threshold", type=float, default=SMOOTHING.enter_threshold)
+    parser.add_argument("--exit-threshold", type=float, default=SMOOTHING.exit_threshold)
+    parser.add_argument("--min-duration", type=float, default=SMOOTHING.min_duration)
+    parser.add_argument("--max-frame-gap", type=float, default=MAX_FRAME_GAP)
     parser.add_argument("--out", type=Path, default=Path("decisions.json"), help=".json or .csv")
     parser.add_argument("--video-out", type=Path, help="write an annotated MP4 here")
     args = parser.parse_args(argv)
-
-    from ..ros.recognizer_node import bundled_model_dir
 
     model = Path(args.model) if args.model else bundled_model_dir()
     engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))

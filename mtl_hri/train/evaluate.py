@@ -1,7 +1,6 @@
 """Running a model over a labelled loader and scoring it (shared by training and `mtl-hri-eval`)."""
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,6 +8,8 @@ import torch
 from torch import nn
 
 from ..model.config import InputSpec
+from ..stream.accel import autocast as accel_autocast
+from ..stream.preprocess import Normalizer
 from .losses import slice_targets
 from .metrics import HandMetrics, TaskMetrics, classification_metrics, hand_metrics
 
@@ -43,16 +44,13 @@ class EvalReport:
 
 
 def normalize_batch(clips: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-    """uint8 (B, T, 3, H, W) on the device -> normalised float, as the node's Normalizer does per window."""
-    mean = torch.tensor(spec.mean, device=clips.device).view(1, 1, 3, 1, 1) * 255
-    std = torch.tensor(spec.std, device=clips.device).view(1, 1, 3, 1, 1) * 255
-    return (clips.float() - mean) / std
+    """uint8 (B, T, 3, H, W) on the device -> normalised float, exactly as the engines normalise a window."""
+    return Normalizer(spec, clips.device).clips(clips)
 
 
 def autocast(device: torch.device, enabled: bool):
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    """bf16 on CUDA when enabled; the CPU trains in fp32."""
+    return accel_autocast(device.type, torch.bfloat16 if enabled and device.type == "cuda" else None)
 
 
 @torch.no_grad()

@@ -1,0 +1,17 @@
+"""Where the package's installed data lives, found without ROS's package index."""
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = "mtl_hri"
+
+
+def bundled_model_dir() -> Path:
+    """The model shipped with the package: `share/mtl_hri/models/default` of the prefix this copy is installed
+    in (a venv, a colcon install space), else `models/default` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    installed = [prefix / "share" / PACKAGE / "models" / "default" for prefix in list(here.parents)[:5]]
+    for candidate in [*installed, here.parent / "models" / "default"]:
+        if (candidate / "model.json").is_file():
+            return candidate
+    return here.parent / "models" / "default"  # absent: loading it names this path in the error
