@@ -193,7 +193,7 @@ def test_photo_directory_and_fallback(tmp_path, monkeypatch):
     def offline(dest):
         raise RuntimeError("apt-get download opencv-doc failed: offline")
 
-    monkeypatch.setattr(synth, "fetch_backgrounds", offline)
+    monkeypatch.setattr(synth.backgrounds, "fetch_backgrounds", offline)  # where load_photos looks it up
     synth.load_photos.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="procedural"):

@@ -1,7 +1,10 @@
-"""The HRI label sets of the bundled model; index 0 is always `none` (task-agnostic inference)."""
+"""The HRI label sets of the bundled model, derived from the one label registry
+(`mtl_hri.data.synth.motions.REGISTRY`, where a label is added). Index 0 of each task is always `none`,
+so that one network can answer both tasks for any clip (the task-agnostic setting that Spathis, Kardaris
+and Maragos, "Multi-task Learning For Joint Action and Gesture Recognition", leave to future work)."""
+from .synth.motions import HRI_FLIP, HRI_LABELS
 
-HRI_ACTIONS = ["none", "walk", "sit_down", "stand_up", "jump", "bow", "turn_around"]
-HRI_GESTURES = [
-    "none", "wave", "beckon", "stop", "point_left", "point_right", "swipe_left", "swipe_right", "thumbs_up",
-]
-HRI_LABELS = {"action": HRI_ACTIONS, "gesture": HRI_GESTURES}
+HRI_ACTIONS: list[str] = HRI_LABELS["action"]
+HRI_GESTURES: list[str] = HRI_LABELS["gesture"]
+
+__all__ = ["HRI_ACTIONS", "HRI_FLIP", "HRI_GESTURES", "HRI_LABELS"]
