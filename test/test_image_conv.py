@@ -118,3 +118,36 @@ def test_array_to_image_round_trip_and_compressed():
     c.data = b"not an image"
     with pytest.raises(ImageError):
         compressed_to_rgb(c)
+
+
+def test_compressed_headers_declare_their_size_without_decoding():
+    from mtl_hri.ros.image_conv import CompressedFrame, compressed_size
+
+    img = np.zeros((37, 53, 3), np.uint8)
+    for ext in (".png", ".jpg"):
+        data = cv2.imencode(ext, img)[1].tobytes()
+        assert compressed_size(data) == (53, 37)
+        c = CompressedImage(format=ext[1:], data=data)
+        frame = CompressedFrame(c)
+        assert frame.size() == (53, 37) and frame.pixels().rgb().shape == (37, 53, 3)
+    # an 86-byte PNG whose header claims 100000 x 100000: the size is known before anything is decoded
+    png = bytearray(cv2.imencode(".png", img)[1].tobytes()[:86])
+    png[16:24] = (100000).to_bytes(4, "big") * 2
+    assert compressed_size(bytes(png)) == (100000, 100000)
+    for bad in (b"", b"GIF89a....", b"\x89PNG\r\n\x1a\n\x00", b"\xff\xd8\xff\xe0\x00\x10JFIF"):
+        with pytest.raises(ImageError):
+            compressed_size(bad)
+
+
+def test_image_frames_check_the_layout_once_and_convert_after_the_crop():
+    from mtl_hri.ros.image_conv import ImageFrame
+
+    bgr = RGB[..., ::-1]
+    frame = ImageFrame(msg_from(np.ascontiguousarray(bgr), "bgr8", 0))
+    assert frame.size() == (W, H)
+    pixels = frame.pixels()
+    assert np.array_equal(pixels.data, bgr)  # still in the camera's channel order: converted after the crop
+    assert pixels.to_rgb == cv2.COLOR_BGR2RGB and np.array_equal(pixels.rgb(), RGB)
+    bad = ImageFrame(msg_from(np.ascontiguousarray(bgr), "bayer_grbg8", 0))
+    with pytest.raises(ImageError):
+        bad.size()

@@ -298,7 +298,8 @@ class RecognizerNode(Node):
         fps = sample_fps_for(self.engine, get("sample_fps"))
         smoothing = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"), get("min_duration"))
         for camera in self.cameras:
-            camera.stream.configure(self.engine, fps, get("stride"), get("max_frame_gap"), smoothing, rebuild)
+            camera.stream.configure(self.engine.spec, self.engine.labels, fps, get("stride"), get("max_frame_gap"),
+                                    smoothing, rebuild)
 
     # ----------------------------------------------------------------- callbacks
     def on_image(self, camera: Camera, msg: Image) -> None:

@@ -137,10 +137,10 @@ class CameraStream:
         self._queue: collections.deque[Job] = collections.deque()  # offline only
 
     # ------------------------------------------------------------------ configuration
-    def configure(self, engine: EngineBase, sample_fps: float, stride: int, max_frame_gap: float,
-                  smoothing: SmoothingParams, rebuild: bool) -> None:
-        """`rebuild` (a new engine): a new window and smoothers; otherwise the parameters change in place."""
-        spec = engine.spec
+    def configure(self, spec: InputSpec, labels: dict[str, list[str]], sample_fps: float, stride: int,
+                  max_frame_gap: float, smoothing: SmoothingParams, rebuild: bool) -> None:
+        """The model's input spec and labels; `rebuild` (a new model): a new window and smoothers, otherwise the
+        parameters change in place."""
         if rebuild or self.window is None or self.window.sample_fps != sample_fps:
             self.spec = spec
             self.window = FrameWindow(spec.frames, (spec.size, spec.size, 3), sample_fps, stride, max_frame_gap)
@@ -149,8 +149,8 @@ class CameraStream:
             self._state, self._full_since = None, None
             self._queue.clear()
         self.window.stride, self.window.max_frame_gap = stride, max_frame_gap
-        if rebuild or set(self.smoothers) != set(engine.labels):
-            self.smoothers = {task: DecisionSmoother(labels, smoothing) for task, labels in engine.labels.items()}
+        if rebuild or set(self.smoothers) != set(labels):
+            self.smoothers = {task: DecisionSmoother(classes, smoothing) for task, classes in labels.items()}
         for smoother in self.smoothers.values():
             smoother.params = smoothing
 

@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))
     stream = CameraStream(offline=True)
     smoothing = SmoothingParams(args.smoothing, args.enter_threshold, args.exit_threshold, args.min_duration)
-    stream.configure(engine, sample_fps_for(engine, args.sample_fps), args.stride, args.max_frame_gap, smoothing, True)
+    stream.configure(engine.spec, engine.labels, sample_fps_for(engine, args.sample_fps), args.stride,
+                     args.max_frame_gap, smoothing, rebuild=True)
     frames = tqdm(frames_of(args.input, args.topic), desc=args.input.name, unit="frame")
     fps_out = sample_fps_for(engine, args.sample_fps) / args.stride or 15.0
     rows, counts = process(frames, engine, stream, args.video_out, fps_out)
