@@ -149,7 +149,7 @@ def write_rows(rows: list[DecisionRow], path: Path, meta: dict) -> None:
         path.write_text(json.dumps({**meta, "decisions": [asdict(r) for r in rows]}, indent=1))
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path, help="a rosbag2 directory or .mcap/.db3 file, or a video file")
     parser.add_argument("--topic", help="image topic in the bag (default: the first image topic)")
@@ -166,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-frame-gap", type=float, default=MAX_FRAME_GAP)
     parser.add_argument("--out", type=Path, default=Path("decisions.json"), help=".json or .csv")
     parser.add_argument("--video-out", type=Path, help="write an annotated MP4 here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     model = Path(args.model) if args.model else bundled_model_dir()
     engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))
