@@ -23,11 +23,12 @@ from mtl_hri.data.clips import (
 )
 from mtl_hri.data.composite import CompositeConfig, CompositeMTLDataset, load_composite_config, load_datasets
 from mtl_hri.data.records import ClipRecord, HandTrack, LabelSpace
+from mtl_hri.data.targets import Targets
 from mtl_hri.data.video import ShortVideoError, VideoInfo
 from mtl_hri.model.config import InputSpec
 from mtl_hri.model.network import MTLOutput
 from mtl_hri.stream.preprocess import geometry_for, resize_crop
-from mtl_hri.train.losses import LossConfig, Targets, mtl_losses
+from mtl_hri.train.losses import LossConfig, mtl_losses
 
 SPEC = InputSpec(frames=8, size=48, resize=56)  # small, so the tests stay fast
 LABELS = LabelSpace({"action": ["none", "walk"], "gesture": ["none", "wave", "swipe_left", "swipe_right"]},

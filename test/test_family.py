@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from mtl_hri.data.targets import Targets
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, load_model_dir, save_model_dir
 from mtl_hri.model.export import export_onnx, verify_onnx
 from mtl_hri.model.factory import available
 from mtl_hri.stream.preprocess import geometry_for
 from mtl_hri.stream.engine import create_engine
-from mtl_hri.train.losses import LossConfig, Targets, mtl_losses
+from mtl_hri.train.losses import LossConfig, mtl_losses
 from mtl_hri.train.weighting import build_weighting
 
 from .conftest import SMALL_LABELS

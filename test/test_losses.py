@@ -4,9 +4,10 @@ import pytest
 import torch
 from torch import nn
 
+from mtl_hri.data.targets import Targets
 from mtl_hri.model.dsnt import dsnt, gaussian_heatmap, spatial_softmax
 from mtl_hri.model.network import MTLOutput
-from mtl_hri.train.losses import LossConfig, Targets, hand_loss, masked_cross_entropy, mtl_losses, slice_targets
+from mtl_hri.train.losses import LossConfig, hand_loss, masked_cross_entropy, mtl_losses, slice_targets
 from mtl_hri.train.weighting import (
     AverageWeighting, DWAWeighting, UncertaintyWeighting, build_weighting,
 )

@@ -1,6 +1,7 @@
 """Training on a tiny synthetic set: the loss falls and accuracy beats chance; resuming reproduces an
 uninterrupted run exactly; a 2-process DDP (gloo) run completes; STL configs train one head."""
 import json
+import math
 import os
 import socket
 import subprocess
@@ -8,14 +9,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
 
 from mtl_hri.data.synth import SynthConfig, generate
-from mtl_hri.model import load_model_dir
+from mtl_hri.model import build_model, load_card, load_model_dir, save_model_dir
 from mtl_hri.train.config import OptimConfig, load_config
-from mtl_hri.train.trainer import train, triangular_lr
+from mtl_hri.train.evaluate import EvalReport
+from mtl_hri.train.metrics import classification_metrics
+from mtl_hri.train.trainer import _card, train, triangular_lr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +55,8 @@ def test_triangular_lr_follows_the_cycle():
 
 
 def test_default_recipe_is_the_papers(tmp_path):
-    paper = OptimConfig()  # paper 002: SGD + Nesterov 0.9, wd 5e-4, triangular 5e-4 -> 5e-3 over 20 epochs
+    # Kapidis et al. (ICCV Workshops 2019): SGD + Nesterov 0.9, wd 5e-4, triangular 5e-4 -> 5e-3 over 20 epochs
+    paper = OptimConfig()
     assert paper.name == "sgd" and paper.nesterov and paper.momentum == 0.9 and paper.weight_decay == 5e-4
     assert (paper.lr_min, paper.lr_max, paper.cycle_epochs) == (5e-4, 5e-3, 20.0)
     cfg = load_config(ROOT / "config" / "train" / "default.yaml")  # the bundled model's: the same optimiser
@@ -60,6 +65,41 @@ def test_default_recipe_is_the_papers(tmp_path):
     assert Path(cfg.data).is_file()
     with pytest.raises(ValueError, match="unknown"):
         load_config(ROOT / "config" / "train" / "default.yaml", {"optim.nesterv": True})
+
+
+def test_recipe_mistakes_name_the_field(tmp_path):
+    default = ROOT / "config" / "train" / "default.yaml"
+    cfg = load_config(default, {"optim.lr_max": 0.02, "arch.sharing": "lws", "tasks": ["gesture"]})
+    assert cfg.optim.lr_max == 0.02 and cfg.arch.sharing == "lws" and cfg.tasks == ["gesture"]
+    where = f"train config {default}"
+    for overrides, problem in [
+        ({"input.frames": "four"}, "input.frames: expected int, got str 'four'"),
+        ({"input.size": 256}, "input.size: needs 16 <= size <= resize <= 1024, got (256, 128)"),
+        ({"arch.trunk": "vit"}, "arch.trunk: unknown trunk 'vit'"),
+        ({"optim.lr_max": float("nan")}, "optim.lr_max: expected a finite float, got nan"),
+        ({"epochs": True}, "epochs: expected int, got bool True"),
+        ({"optim.lr_max.x": 1}, "override optim.lr_max.x: a value on that path is not a mapping"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            load_config(default, overrides)
+        assert str(info.value).startswith(f"{where}: {problem}"), str(info.value)
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("- name: x\n")
+    with pytest.raises(ValueError, match=r"listed.yaml: expected a mapping \(a JSON object / YAML mapping\)"):
+        load_config(listed)
+
+
+def test_a_metric_with_nothing_to_measure_is_null_in_the_card(tmp_path):
+    """An empty validation task gives NaN metrics, which JSON cannot hold; the card must still save and load."""
+    cfg = load_config(ROOT / "config" / "train" / "default.yaml")
+    labels = {"action": ["none", "walk"], "gesture": ["none", "wave"]}
+    empty = classification_metrics(np.zeros((0, 2)), np.zeros(0, np.int64))
+    report = EvalReport({"action": empty, "gesture": empty}, None)
+    assert math.isnan(report.summary()["action/top1"])
+    model = build_model(cfg.arch, labels, pretrained=False, window_frames=cfg.input.frames)
+    save_model_dir(model, _card(cfg, labels, report, 0), tmp_path / "m")
+    card = load_card(tmp_path / "m")
+    assert card.metrics["action/top1"] is None and card.provenance.trained
 
 
 def test_loss_falls_and_accuracy_beats_chance(tiny_set):

@@ -1,4 +1,5 @@
-"""The 3D-CNN trunks: torchvision's 18-layer video ResNets and MFNet-3D (paper 002's trunk)."""
+"""The 3D-CNN trunks: torchvision's 18-layer video ResNets and MFNet-3D (the trunk of Kapidis et al., "Multitask
+Learning to Improve Egocentric Action Recognition", ICCV Workshops 2019)."""
 import logging
 import pickle
 
@@ -6,12 +7,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 from torch import nn
-from torchvision.models import video
+from torchvision.models import mobilenet_v2, video
 
 from mtl_hri.model import ArchConfig, ModelCard, build_model, load_model_dir, save_model_dir
 from mtl_hri.model.factory import TRUNKS
 from mtl_hri.model.flops import count_flops, count_parameters, gmacs
 from mtl_hri.model.mfnet import MFNet3D
+from mtl_hri.model.tsm import STAGE_STARTS, WEIGHTS, imagenet_state_dict
+from mtl_hri.model.weights import TrunkWeights, initial_state, offline_copy
 
 from .conftest import SMALL_LABELS
 
@@ -153,6 +156,55 @@ def test_weight_choices_without_a_file(caplog):
     with caplog.at_level(logging.WARNING):
         TRUNKS["mc3_18"](ArchConfig(trunk="mc3_18"), True)
     assert "Kinetics weights were not requested" in caplog.text and "RANDOM" in caplog.text
+
+
+@pytest.mark.parametrize("name", sorted(TRUNKS))
+def test_every_trunk_reads_trunk_weights(name):
+    with pytest.raises(FileNotFoundError, match=rf"^{name}: trunk_weights '/no/such/file.pth' is neither"):
+        TRUNKS[name](ArchConfig(trunk=name, trunk_weights="/no/such/file.pth"), True)
+
+
+def mobilenet_key(key: str) -> str:
+    """A TSM trunk key -> the torchvision MobileNetV2 key it was loaded from (a shifted block keeps `conv`)."""
+    _, stage, _, layer, rest = key.split(".", 4)
+    return f"features.{STAGE_STARTS[int(stage)] + int(layer)}.{rest}"
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_tsm_starts_from_a_local_torchvision_file(tmp_path, suffix):
+    torch.manual_seed(4)
+    state = mobilenet_v2().state_dict()
+    path = save_state(state, tmp_path / f"mobilenet_v2{suffix}")
+    trunk = TRUNKS["tsm_mobilenet_v2"](ArchConfig(trunk_weights=path), True)
+    own = trunk.state_dict()
+    for key, value in own.items():
+        assert torch.equal(value, state[mobilenet_key(key)]), key
+    assert len(own) == len(state) - 2  # everything but classifier.1.weight, classifier.1.bias
+
+
+def test_tsm_default_and_imagenet_name_use_the_local_copy_without_download():
+    if offline_copy(WEIGHTS.named["imagenet"]) is None:
+        pytest.skip("no local copy of torchvision's MobileNetV2 ImageNet weights")
+    state = imagenet_state_dict()
+    for spec in ("", "imagenet"):
+        trunk = TRUNKS["tsm_mobilenet_v2"](ArchConfig(trunk_weights=spec), True)
+        assert all(torch.equal(v, state[mobilenet_key(k)]) for k, v in trunk.state_dict().items()), spec
+
+
+def test_one_resolver_for_empty_names_and_files(tmp_path, caplog):
+    choices = TrunkWeights("mc3_18", "Kinetics", "fc.", "somewhere", {"kinetics400": video.MC3_18_Weights.DEFAULT})
+    with caplog.at_level(logging.WARNING):
+        assert initial_state("", choices) is None  # no default: random init, and said so
+    assert "mc3_18: Kinetics weights were not requested" in caplog.text
+    state = torchvision_state(5)
+    for suffix in (".pth", ".safetensors"):
+        loaded = initial_state(save_state(state, tmp_path / f"w{suffix}"), choices)
+        assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
+    (tmp_path / "w.bin").write_bytes(b"\0")
+    with pytest.raises(ValueError, match="expected .safetensors, .pth or .pt"):
+        initial_state(str(tmp_path / "w.bin"), choices)
+    with pytest.raises(FileNotFoundError, match="use somewhere"):
+        initial_state("kinetics700", choices)
 
 
 def test_kinetics400_without_internet_points_to_a_local_file():

@@ -1,6 +1,7 @@
 """Clips for training and evaluation: frame sampling, scale/crop/flip augmentation, hand targets, collation.
 
-Training (paper 002): `spec.frames` frames spread uniformly over a window (2 × frames source frames by
+Training (as Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition", ICCV Workshops
+2019): `spec.frames` frames spread uniformly over a window (2 × frames source frames by
 default) at a random place in the labelled segment; short side scaled to `spec.resize` × a random factor,
 a random `spec.size` crop, and a horizontal flip that also mirrors the label and swaps the hands.
 Evaluation: the centre window and the centre crop of inference (`mtl_hri.stream.preprocess`), no flip.
@@ -20,14 +21,14 @@ from torch.utils.data import Dataset
 from ..model.config import InputSpec
 from ..model.heads import GATE_CLASSES
 from ..stream.preprocess import FrameGeometry, geometry_for, resize_crop, scaled_size
-from ..train.losses import IGNORE, Targets
 from .records import NONE, ClipRecord, LabelSpace
+from .targets import IGNORE, Targets
 from .video import ShortVideoError, VideoError, VideoReader, open_video
 
 
 @dataclass
 class SamplingConfig:
-    window_ratio: float = 2.0  # window = ratio × spec.frames source frames (paper 002: 16 of 32)
+    window_ratio: float = 2.0  # window = ratio × spec.frames source frames (Kapidis et al. 2019: 16 of 32)
     # Instead space frames 1 / spec.sample_fps seconds apart (by the video's fps), as the streaming window
     # does: training then sees the motion speed inference sees, whatever the dataset's frame rate.
     by_time: bool = False

@@ -1,4 +1,5 @@
-"""Composite multi-task sets (paper 000's Set-1..Set-4 and our own) from a data YAML.
+"""Composite multi-task sets from a data YAML: Set-1..Set-4 of Spathis, Kardaris and Maragos, "Multi-task Learning
+For Joint Action and Gesture Recognition" (2025), and our own.
 
 A data YAML names its sources; each is read by its adapter and feeds one task, so every sample is
 labelled for that task only (the other task's label is IGNORE, and its loss is masked out):
@@ -18,13 +19,13 @@ labelled for that task only (the other task's label is IGNORE, and its loss is m
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
+from .. import schema
 from ..model.config import InputSpec
 from .clips import AugmentConfig, ClipDataset, SamplingConfig, collate
 from .generic import load_folders, load_manifest
@@ -88,16 +89,6 @@ class SourceConfig:
         return records, classes
 
 
-def _build(cls, values: dict[str, Any], where: str):
-    unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-    try:
-        return cls(**values)
-    except TypeError as exc:  # a required key is missing
-        raise ValueError(f"{where}: {exc}") from exc
-
-
 @dataclass
 class CompositeConfig:
     name: str
@@ -108,23 +99,16 @@ class CompositeConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], base: Path | None = None) -> CompositeConfig:
-        """Relative source roots are taken relative to `base` (default: the working directory)."""
-        d = dict(d)
-        sources = []
-        for i, s in enumerate(d.pop("sources", None) or []):
-            source = _build(SourceConfig, s, f"source {i}")
+    def from_dict(cls, values: Any, base: Path | None = None, where: str = "data config") -> CompositeConfig:
+        """Checked as data (ValueError naming the field); relative source roots are taken relative to `base`
+        (default: the working directory)."""
+        config = schema.from_dict(cls, values, where)
+        if not config.sources:
+            raise ValueError(f"{where}: sources: a data config needs at least one source")
+        for source in config.sources:
             if base is not None and not source.root.is_absolute():
                 source.root = base / source.root
-            sources.append(source)
-        if not sources:
-            raise ValueError("a data config needs at least one source")
-        sampling = _build(SamplingConfig, d.pop("sampling", None) or {}, "sampling")
-        augment = d.pop("augment", None) or {}
-        if "scale" in augment:
-            augment["scale"] = tuple(augment["scale"])
-        return _build(cls, {**d, "sources": sources, "sampling": sampling,
-                            "augment": _build(AugmentConfig, augment, "augment")}, "data config")
+        return config
 
     def records(self, split: str) -> tuple[list[ClipRecord], LabelSpace]:
         """Every source's records of `split`, and the label space (the same for every split)."""
@@ -142,7 +126,7 @@ class CompositeConfig:
 
 
 def load_composite_config(path: Path | str, base: Path | None = None) -> CompositeConfig:
-    return CompositeConfig.from_dict(yaml.safe_load(Path(path).read_text()) or {}, base)
+    return CompositeConfig.from_dict(yaml.safe_load(Path(path).read_text()) or {}, base, f"data config {path}")
 
 
 class CompositeMTLDataset(ClipDataset):

@@ -1,4 +1,7 @@
-"""Hand labels from a teacher: MediaPipe Hands run over videos in its own environment (paper 002's way).
+"""Hand labels from a teacher: MediaPipe Hands run over videos in its own environment.
+
+A pretrained hand detector as teacher is how Kapidis et al., "Multitask Learning to Improve Egocentric Action
+Recognition" (ICCV Workshops 2019) made their hand labels.
 
 MediaPipe 0.10.21 pins numpy<2, so it runs in a separate interpreter (`.venv-mediapipe`, made by
 `make mediapipe`) as a worker process (`mediapipe_hands.py`) that streams JSON lines; this side turns

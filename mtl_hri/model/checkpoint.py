@@ -22,6 +22,7 @@ class ModelLoadError(RuntimeError):
 
 def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> Path:
     """Write weights then the card (with the weights' sha256) into `directory`."""
+    ModelCard.from_dict(card.to_dict(), "model card to save")  # never write a card that load_card would refuse
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -34,13 +35,27 @@ def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> 
 
 
 def load_card(directory: str | Path) -> ModelCard:
+    """The card of a model directory, checked as data; ModelLoadError with a one-line reason otherwise."""
     path = Path(directory) / CARD_FILE
     try:
-        return ModelCard.from_dict(json.loads(path.read_text()))
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ModelLoadError(f"no model card at {path}") from None
-    except (json.JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"corrupt model card {path}: {exc}") from exc
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read model card {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelLoadError(f"corrupt model card {path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        values = json.loads(text)  # NaN and Infinity parse, and are refused below with the field's name
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise ModelLoadError(f"corrupt model card {path}: not JSON ({exc.msg} at {where})") from None
+    except RecursionError:
+        raise ModelLoadError(f"corrupt model card {path}: not JSON (nested too deeply)") from None
+    try:
+        return ModelCard.from_dict(values, f"invalid model card {path}")
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
 
 
 def load_model_dir(directory: str | Path) -> tuple[nn.Module, ModelCard]:

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from .. import schema
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -25,6 +29,19 @@ class ArchConfig:
     cross_stitch_init: tuple[float, float] = (0.9, 0.1)  # (self, other) weight of the units at start
     lws_pool_size: int = 0  # candidate modules per layer; 0: one per task
 
+    def validate(self, where: str, prefix: str = "") -> None:
+        from .factory import available  # the factory imports this module
+
+        trunks, sharings = sorted({t for t, _ in available()}), sorted({s for _, s in available()})
+        if self.trunk not in trunks:
+            raise ValueError(f"{where}: {prefix}trunk: unknown trunk {self.trunk!r} (available: {', '.join(trunks)})")
+        if self.sharing not in sharings:
+            raise ValueError(f"{where}: {prefix}sharing: unknown sharing {self.sharing!r} "
+                             f"(available: {', '.join(sharings)})")
+        _check(self.shift_fold_div >= 1, where, f"{prefix}shift_fold_div", "must be >= 1", self.shift_fold_div)
+        _check(0 <= self.dropout < 1, where, f"{prefix}dropout", "must be in [0, 1)", self.dropout)
+        _check(self.lws_pool_size >= 0, where, f"{prefix}lws_pool_size", "must be >= 0", self.lws_pool_size)
+
 
 @dataclass
 class InputSpec:
@@ -36,6 +53,22 @@ class InputSpec:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     sample_fps: float = 15.0
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.frames >= 1, where, f"{prefix}frames", "must be >= 1", self.frames)
+        _check(16 <= self.size <= self.resize <= 1024, where, f"{prefix}size",
+               "needs 16 <= size <= resize <= 1024", (self.size, self.resize))
+        _check(all(math.isfinite(m) and 0 <= m <= 1 for m in self.mean), where, f"{prefix}mean",
+               "must be in [0, 1] (of the pixel range)", self.mean)
+        _check(all(math.isfinite(s) and s > 0 for s in self.std), where, f"{prefix}std", "must be finite and > 0",
+               self.std)
+        _check(math.isfinite(self.sample_fps) and self.sample_fps > 0, where, f"{prefix}sample_fps",
+               "must be finite and > 0", self.sample_fps)
+
+
+def _check(ok: bool, where: str, path: str, rule: str, value: Any) -> None:
+    if not ok:
+        raise ValueError(f"{where}: {path}: {rule}, got {value!r}")
 
 
 @dataclass
@@ -63,38 +96,25 @@ class ModelCard:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelCard":
-        try:
-            inp = dict(d.get("input", {}))
-            for key in ("mean", "std"):
-                if key in inp:
-                    inp[key] = tuple(float(v) for v in inp[key])
-            arch = dict(d["arch"])
-            if "cross_stitch_init" in arch:
-                arch["cross_stitch_init"] = tuple(arch["cross_stitch_init"])
-            card = cls(
-                name=str(d["name"]),
-                arch=ArchConfig(**arch),
-                labels={str(k): [str(c) for c in v] for k, v in d["labels"].items()},
-                input=InputSpec(**inp),
-                provenance=Provenance(**d.get("provenance", {})),
-                metrics=dict(d.get("metrics", {})),
-                weights_sha256=str(d.get("weights_sha256", "")),
-                format_version=int(d.get("format_version", 1)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"invalid model card: {exc}") from exc
-        card.validate()
+    def from_dict(cls, values: Any, where: str = "model card") -> ModelCard:
+        """A card from parsed JSON, its types and ranges checked; ValueError naming the field otherwise."""
+        card = schema.from_dict(cls, values, where)
+        card.validate(where)
         return card
 
-    def validate(self) -> None:
+    def validate(self, where: str = "model card") -> None:
+        """Ranges the types cannot say; ValueError "`where`: field: problem"."""
         if self.format_version != 1:
-            raise ValueError(f"unsupported model card format_version {self.format_version}")
+            raise ValueError(f"{where}: format_version: unsupported version {self.format_version} (this code reads 1)")
+        if not self.labels:
+            raise ValueError(f"{where}: labels: no task")
         for task, classes in self.labels.items():
             if not classes or classes[0] != "none":
-                raise ValueError(f"labels of task '{task}' must start with 'none'")
-            if len(set(classes)) != len(classes):
-                raise ValueError(f"labels of task '{task}' repeat a class")
-        i = self.input
-        if i.frames < 1 or i.size < 16 or i.resize < i.size or i.sample_fps < 0:
-            raise ValueError(f"invalid input spec {i}")
+                raise ValueError(f"{where}: labels.{task}: must start with 'none', got {classes[:3]}")
+            repeated = sorted({c for c in classes if classes.count(c) > 1})
+            if repeated:
+                raise ValueError(f"{where}: labels.{task}: repeats {repeated}")
+        if self.weights_sha256 and not re.fullmatch(r"[0-9a-f]{64}", self.weights_sha256):
+            raise ValueError(f"{where}: weights_sha256: expected 64 lower-case hex digits or \"\"")
+        self.arch.validate(where, "arch.")
+        self.input.validate(where, "input.")

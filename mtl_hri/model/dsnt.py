@@ -63,7 +63,8 @@ def dsnt_loss(
     sigma: float = 0.1,
     lam: float = 0.5,
 ) -> torch.Tensor:
-    """Paper 002's per-point loss: lam * Euclidean + (1 - lam) * JS(heatmap || N(target, sigma^2))."""
+    """The per-point loss of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition"
+    (ICCV Workshops 2019): lam * Euclidean + (1 - lam) * JS(heatmap || N(target, sigma^2))."""
     coords = dsnt(heatmap)
     prior = gaussian_heatmap(target, heatmap.shape[-2:], sigma)
     return lam * euclidean_loss(coords, target) + (1 - lam) * js_divergence(heatmap, prior)

@@ -37,7 +37,8 @@ class HandHead(nn.Module):
 
     def __init__(self, low_channels: int, high_channels: int, mid: int = 64) -> None:
         super().__init__()
-        self.project = nn.Sequential(nn.Conv2d(high_channels, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True))
+        self.project = nn.Sequential(nn.Conv2d(high_channels, mid, 1, bias=False), nn.BatchNorm2d(mid),
+                                     nn.ReLU(inplace=True))
         self.fuse = nn.Sequential(
             nn.Conv2d(mid + low_channels, mid, 3, padding=1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True)
         )
@@ -45,7 +46,8 @@ class HandHead(nn.Module):
         self.visibility = nn.Linear(high_channels, N_HANDS)
 
     def forward(self, low: torch.Tensor, high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """low (B, Cl, Tl, h, w), high (B, C, S, H', W') -> heatmaps (B, S, 2, h, w), coords (B, S, 2, 2), vis (B, S, 2)."""
+        """low (B, Cl, Tl, h, w), high (B, C, S, H', W') -> heatmaps (B, S, 2, h, w), coords (B, S, 2, 2),
+        vis (B, S, 2)."""
         b, _, s = high.shape[:3]
         if low.shape[2] != s:
             low = F.adaptive_avg_pool3d(low, (s, *low.shape[-2:]))

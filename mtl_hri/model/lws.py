@@ -107,7 +107,8 @@ class LWSSharing(nn.Module):
         if assignment is not None:
             assignment = assignment.detach().to("cpu", torch.long)
             if assignment.shape != self.logits.shape[:2]:
-                raise ValueError(f"assignment of shape {tuple(assignment.shape)}, expected {tuple(self.logits.shape[:2])}")
+                raise ValueError(f"assignment of shape {tuple(assignment.shape)}, "
+                                 f"expected {tuple(self.logits.shape[:2])}")
             if assignment.min() < 0 or assignment.max() >= self.pool_size:
                 raise ValueError(f"assignment outside the candidates 0..{self.pool_size - 1}")
         self._assignment = assignment
@@ -161,7 +162,8 @@ class LWSSharing(nn.Module):
         best = probs.argmax(-1)
         report = {}
         for i in range(self.n_stages):
-            choices = {task: StageChoice(int(best[t, i]), float(probs[t, i, best[t, i]])) for t, task in enumerate(self.tasks)}
+            choices = {task: StageChoice(int(best[t, i]), float(probs[t, i, best[t, i]]))
+                       for t, task in enumerate(self.tasks)}
             groups: dict[int, list[str]] = {}
             for task, choice in choices.items():
                 groups.setdefault(choice.candidate, []).append(task)

@@ -1,5 +1,5 @@
-"""The 3D Multi-Fiber Network (Chen et al., ECCV 2018, "Multi-Fiber Networks for Video Recognition"),
-the trunk of paper 002.
+"""The 3D Multi-Fiber Network (Chen et al., ECCV 2018, "Multi-Fiber Networks for Video Recognition"), the trunk
+of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops 2019).
 
 A multi-fiber unit is a residual unit split into 16 fibers (grouped convolutions), which cuts its
 cost about 16-fold; a multiplexer (two 1x1x1 convolutions through k_mid/4 channels, added back to
@@ -17,11 +17,12 @@ from torch import Tensor, nn
 
 from .config import ArchConfig
 from .trunk import StagedTrunk
-from .weights import initial_state, load_trunk_state
+from .weights import TrunkWeights, load_initial_weights
 
 FIBERS = 16
-WHERE = ("a local state-dict file, e.g. the authors' Kinetics-400 checkpoint MFNet3D_Kinetics-400_72.8.pth "
-         "(github.com/cypw/PyTorch-MFNet, 'Trained Models')")
+WEIGHTS = TrunkWeights("mfnet3d", "Kinetics", "classifier.",
+                       "a local state-dict file, e.g. the authors' Kinetics-400 checkpoint "
+                       "MFNet3D_Kinetics-400_72.8.pth (github.com/cypw/PyTorch-MFNet, 'Trained Models')")
 
 
 class BNReLUConv3d(nn.Sequential):
@@ -109,7 +110,5 @@ class MFNetTrunk(StagedTrunk):
 def build_mfnet3d(arch: ArchConfig, pretrained: bool) -> MFNetTrunk:
     net = MFNet3D()
     if pretrained:
-        state = initial_state("mfnet3d", arch.trunk_weights, {}, WHERE)
-        if state is not None:
-            load_trunk_state(net, state, "classifier.", arch.trunk_weights)
+        load_initial_weights(net, arch.trunk_weights, WEIGHTS)
     return MFNetTrunk(net)

@@ -88,23 +88,20 @@ class MultiTaskNet(nn.Module):
         return StreamState(shifts, pooled, torch.zeros(batch, device=device))
 
     def prime(self, clip: torch.Tensor) -> tuple[MTLOutput, StreamState]:
-        """A full window, plus the streaming state at its end (to resume streaming after a gap or lag)."""
-        trunk = self._streaming_trunk()
-        x, ctx = trunk.begin(clip)
-        ctx.capture = []
-        low = x
-        for i in range(len(trunk.stages)):
-            x = trunk.run_stage(i, x, ctx)
-            if i == trunk.low_stage:
-                low = x
-        features = TrunkFeatures(trunk.canonical(low, ctx), trunk.canonical(x, ctx))
-        out = self._heads({task: features for task in self.tasks})
-        pooled = features.high.mean(dim=(3, 4)).transpose(1, 2)  # (B, T, C)
+        """A full window, plus the streaming state at its end (to resume streaming after a gap or lag).
+
+        The window goes through the model's own forward; the state is read off it: each shifted block's input
+        fold at the last frame, and the last `window_frames` frames' pooled deep features (one trunk: every task
+        reads the same)."""
+        with self._streaming_trunk().recording_shifts() as shifts:
+            features = self.sharing(clip)
+        out = self._heads(features)
+        pooled = features[self.hand_task].high.mean(dim=(3, 4)).transpose(1, 2)  # (B, T, C)
         t = self.window_frames
         pooled = torch.cat([pooled.new_zeros(pooled.shape[0], max(0, t - pooled.shape[1]), pooled.shape[2]),
                             pooled[:, -t:]], dim=1)
         count = torch.full((clip.shape[0],), float(clip.shape[1]), device=clip.device)
-        return out, StreamState(ctx.capture, pooled, count)
+        return out, StreamState(shifts, pooled, count)
 
     def step(self, frame: torch.Tensor, state: StreamState) -> tuple[MTLOutput, StreamState]:
         """One new frame (B, 3, H, W) -> outputs for the window ending at it (hands: this frame only)."""

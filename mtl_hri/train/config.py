@@ -8,13 +8,15 @@ from typing import Any
 
 import yaml
 
+from .. import schema
 from ..model.config import ArchConfig, InputSpec
 from .losses import LossConfig
 
 
 @dataclass
 class OptimConfig:
-    """Paper 002's recipe by default: SGD + Nesterov, wd 5e-4, triangular cyclic LR 5e-4..5e-3."""
+    """The recipe of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops
+    2019) by default: SGD + Nesterov, wd 5e-4, triangular cyclic LR 5e-4..5e-3."""
 
     name: str = "sgd"  # sgd | adamw
     momentum: float = 0.9
@@ -65,34 +67,24 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _build(cls, values: dict[str, Any]):
-    """A dataclass from a dict, recursing into dataclass fields and rejecting unknown keys."""
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(names)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
-    kwargs = {}
-    for key, value in values.items():
-        default = names[key].default_factory() if names[key].default_factory is not dataclasses.MISSING else None
-        if dataclasses.is_dataclass(default) and isinstance(value, dict):
-            value = _build(type(default), value)
-        elif isinstance(names[key].default, tuple) and isinstance(value, list):  # YAML has no tuples
-            value = tuple(value)
-        kwargs[key] = value
-    return cls(**kwargs)
-
-
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """A TrainConfig from YAML; `data` is resolved relative to the YAML's directory if not absolute."""
+    """A TrainConfig from YAML, checked as data; `data` is resolved relative to the YAML's directory if not absolute.
+
+    `overrides` map dotted keys ("optim.lr_max") to values that replace or add to the YAML's."""
     path = Path(path)
+    where = f"train config {path}"
     values = yaml.safe_load(path.read_text()) or {}
     for dotted, value in (overrides or {}).items():
         node = values
         *parents, leaf = dotted.split(".")
         for p in parents:
-            node = node.setdefault(p, {})
+            node = node.setdefault(p, {}) if isinstance(node, dict) else node
+        if not isinstance(node, dict):  # a YAML list or scalar where the override expects a mapping
+            raise ValueError(f"{where}: override {dotted}: a value on that path is not a mapping")
         node[leaf] = value
-    cfg = _build(TrainConfig, values)
+    cfg = schema.from_dict(TrainConfig, values, where)
+    cfg.arch.validate(where, "arch.")
+    cfg.input.validate(where, "input.")  # the card written after training must load
     if not Path(cfg.data).is_absolute() and not Path(cfg.data).exists():
         cfg.data = str((path.parent / cfg.data).resolve())
     return cfg

@@ -1,4 +1,8 @@
-"""Multi-task losses: masked cross-entropies (paper 000), DSNT hand loss (paper 002), optional gate.
+"""Multi-task losses: masked cross-entropies, DSNT hand loss, optional gate.
+
+Masked cross-entropies as in Spathis, Kardaris and Maragos, "Multi-task Learning For Joint Action and Gesture
+Recognition" (2025), where each sample is labelled for one task only; the hand loss of Kapidis et al.,
+"Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops 2019).
 
 Conventions shared with the model (see ``mtl_hri.model.network.MTLOutput``): class 0 of every
 classification head is ``none``; hand 0 is the left hand, 1 the right; coordinates are (x, y) in
@@ -12,38 +16,19 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from mtl_hri.model.dsnt import dsnt_loss
+from ..data.targets import IGNORE, Targets
+from ..model.dsnt import dsnt_loss
 
 if TYPE_CHECKING:  # the network module pulls in the trunks; losses only need the type
     from mtl_hri.model.network import MTLOutput
 
-IGNORE = -1  # label value meaning "this sample has no label for this task"
 SLICE_VISIBLE_FRACTION = 0.5  # a slice shows a hand if the hand is visible in >= half its frames
-
-
-@dataclass
-class Targets:
-    """Ground truth for one batch of B clips of T frames."""
-
-    labels: dict[str, torch.Tensor]  # task -> (B,) long; IGNORE (-1) = not labelled for that task
-    hands: torch.Tensor | None = None  # (B, T, 2, 2) (x, y) in [-1, 1]; values of invisible hands are ignored
-    hand_visible: torch.Tensor | None = None  # (B, T, 2) float 0/1; None = always visible
-    has_hands: torch.Tensor | None = None  # (B,) bool; None = every sample has hand annotations
-    task: torch.Tensor | None = None  # (B,) long in {0: action, 1: gesture, 2: none}, IGNORE allowed; gate target
-
-    def to(self, device: torch.device | str, tasks: list[str] | None = None) -> "Targets":
-        """On `device`, keeping only the labels of `tasks` (all when None), e.g. for an STL model."""
-        def move(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.to(device, non_blocking=True)
-
-        labels = {k: move(v) for k, v in self.labels.items() if tasks is None or k in tasks}
-        return Targets(labels, move(self.hands), move(self.hand_visible), move(self.has_hands), move(self.task))
 
 
 @dataclass
 class LossConfig:
     cross_task_negatives: float = 0.0  # weight of "none" targets made from other tasks' samples; 0 = mask them out
-    dsnt_lambda: float = 0.5  # Euclidean vs JS balance of paper 002's coordinate loss
+    dsnt_lambda: float = 0.5  # Euclidean vs JS balance of Kapidis et al.'s coordinate loss
     dsnt_sigma: float = 0.1  # std of the target Gaussian, normalised units
     visibility_weight: float = 1.0  # weight of the visibility BCE inside the "hands" loss
     gate_weight: float = 0.0  # scales the gate CE; 0 disables the gate loss
@@ -100,7 +85,7 @@ def slice_targets(hands: torch.Tensor, visible: torch.Tensor, slices: int) -> tu
 def _per_hand_masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """values, mask (B, S, 2) -> sum over hands of the mean over valid (sample, slice).
 
-    Hands are summed as paper 002 sums its point losses (Σ_j L_coord_j). Masked entries go
+    Hands are summed as Kapidis et al. (2019) sum their point losses (Σ_j L_coord_j). Masked entries go
     through ``where`` so they get an exactly-zero gradient even if their value is not finite.
     """
     kept = torch.where(mask, values, torch.zeros((), dtype=values.dtype, device=values.device))
@@ -110,7 +95,7 @@ def _per_hand_masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Ten
 def hand_loss(out: MTLOutput, targets: Targets, cfg: LossConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """(coordinate loss, visibility loss) of the hand head.
 
-    Coordinates: paper 002's λ·Euclidean + (1−λ)·JS(Ẑ ‖ N(c_gt, σ²)) per hand and slice, only where
+    Coordinates: Kapidis et al.'s λ·Euclidean + (1−λ)·JS(Ẑ ‖ N(c_gt, σ²)) per hand and slice, only where
     the slice shows the hand and the sample has hand annotations. The Euclidean term uses
     DSNT of the heatmap, which is ``out.hand_coords`` by the model's construction.
     Visibility: BCE of the visibility logits on the slice visibility, wherever the sample has

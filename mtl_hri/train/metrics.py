@@ -1,4 +1,8 @@
-"""Evaluation metrics (paper 001's practice): per-task accuracy, mean class accuracy, P/R/F1, confusion; hand errors."""
+"""Evaluation metrics: per-task accuracy, mean class accuracy, P/R/F1, confusion; hand errors.
+
+The practice reviewed by Labana and Modi, "Human Action Recognition via Multi-Task Learning" (survey; our copy
+bears no year).
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

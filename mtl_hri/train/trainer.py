@@ -93,7 +93,8 @@ def _card(cfg: TrainConfig, labels: dict[str, list[str]], report: EvalReport | N
         provenance=Provenance(trained=True, init=f"trunk init: {cfg.arch.trunk_weights or 'default'}",
                               training=f"mtl-hri-train {cfg.name}: {epoch + 1}/{cfg.epochs} epochs on {cfg.data}, "
                                        f"{cfg.arch.sharing} sharing, {cfg.weighting.name} weighting, seed {cfg.seed}"),
-        metrics=report.summary() if report else {},
+        # a metric with nothing to measure is NaN, which JSON cannot hold: the card says null ("not measured")
+        metrics={k: v if math.isfinite(v) else None for k, v in report.summary().items()} if report else {},
     )
 
 
@@ -108,8 +109,9 @@ def train(cfg: TrainConfig, resume: bool = False, datasets=None) -> Path:
     labels = {task: label_space.classes[task] for task in cfg.tasks}
     cfg.arch.hand_head = cfg.hands
     model = build_model(cfg.arch, labels, pretrained=True, window_frames=cfg.input.frames).to(device)
-    weighting = build_weighting(cfg.weighting.name, [*cfg.tasks, *(["hands"] if cfg.hands else [])],
-                                **({"temperature": cfg.weighting.temperature} if cfg.weighting.name == "dwa" else {})).to(device)
+    options = {"temperature": cfg.weighting.temperature} if cfg.weighting.name == "dwa" else {}
+    weighted = [*cfg.tasks, *(["hands"] if cfg.hands else [])]
+    weighting = build_weighting(cfg.weighting.name, weighted, **options).to(device)
     optimizer = make_optimizer(model, weighting, cfg.optim)
     out = Path(cfg.out)
     start, best, step = 0, -math.inf, 0
@@ -171,7 +173,8 @@ def train(cfg: TrainConfig, resume: bool = False, datasets=None) -> Path:
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + v.item()
             sums["total"] = sums.get("total", 0.0) + sum(sample_losses) / len(sample_losses)
-            bar.set_postfix(loss=f"{sample_losses[-1]:.3f}", clips_s=f"{seen / (time.perf_counter() - t0):.1f}", lr=f"{lr:.1e}")
+            bar.set_postfix(loss=f"{sample_losses[-1]:.3f}", clips_s=f"{seen / (time.perf_counter() - t0):.1f}",
+                            lr=f"{lr:.1e}")
         means = {k: v / steps for k, v in sums.items()}
         weighting.end_epoch({k: means[k] for k in weighting.tasks if k in means})
         if not ddp.main:

@@ -1,4 +1,5 @@
-"""Task weighting schemes compared in paper 000: average, DWA, uncertainty.
+"""Task weighting schemes compared by Spathis, Kardaris and Maragos, "Multi-task Learning For Joint Action and
+Gesture Recognition" (2025): average, DWA, uncertainty.
 
 All schemes *sum* weighted task losses. Average uses weight 1 per task, and DWA's weights sum to
 K (the number of tasks), so both start from the same total and keep the same scale.
