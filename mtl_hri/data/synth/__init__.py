@@ -5,6 +5,7 @@ Recognition", ICCV Workshops 2019).
 
 Pure numpy + OpenCV (never imports rclpy). Modules, in the order a clip is made:
 
+    config       SynthConfig
     motions      the label registry: each label's task, motion and mirror label
     figure       body, pose, forward kinematics (and the chair)
     backgrounds  photo, procedural or plain backgrounds
