@@ -16,8 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="override recipe values, e.g. epochs=5 arch.sharing=lws tasks=[gesture]")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.set):
+        parser.error(f"--set takes KEY=VALUE, got {[item for item in args.set if '=' not in item]}")
     overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
-    out = train(load_config(args.config, overrides), resume=args.resume)
+    try:
+        cfg = load_config(args.config, overrides)
+    except ValueError as exc:  # names the field and what is wrong with it
+        parser.error(str(exc))
+    out = train(cfg, resume=args.resume)
     print(f"run written to {out} (best model: {out / 'best'})")
     return 0
 
