@@ -15,7 +15,7 @@ export PYTHONUNBUFFERED := 1
 SOURCES := $(shell find mtl_hri launch config resource -type f -not -name '*.pyc' 2>/dev/null) setup.py setup.cfg package.xml
 MODEL := models/default/model.json
 
-.PHONY: setup demo test footage mediapipe env clean
+.PHONY: setup ros2cli demo test footage mediapipe env clean
 .DEFAULT_GOAL := demo
 
 $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
@@ -32,12 +32,36 @@ $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
 $(MODEL): | $(BIN)/.deps
 	PYTHONPATH=$(CURDIR) $(BIN)/python -m mtl_hri.tools.init_model --out models/default
 
+# pip puts console scripts in bin/ and ignores setup.cfg's install_scripts, which colcon honours. `ros2 run` and
+# launch_ros look in <prefix>/lib/mtl_hri/, so every console script is linked there, as in colcon's install tree.
+LIBEXEC := $(VENV)/lib/mtl_hri
+CONSOLE_SCRIPTS := from importlib.metadata import distribution as d; \
+	print(*(e.name for e in d('mtl_hri').entry_points if e.group == 'console_scripts'))
+
 $(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall .
+	rm -rf $(LIBEXEC) && mkdir -p $(LIBEXEC)
+	for exe in $$($(BIN)/python -c "$(CONSOLE_SCRIPTS)"); do ln -s ../../bin/$$exe $(LIBEXEC)/$$exe; done
 	$(BIN)/python -c "from ament_index_python.packages import get_package_share_directory as g; print('installed', g('mtl_hri'))"
 	touch $@
 
 setup: $(BIN)/.installed
+
+# The ROS 2 launch system and command line (ros2 launch, run, topic, node, param) from a folder of wheels with
+# an install.sh, for a venv without a ROS distro: `make test ROS2_CLI_WHEELS=DIR` (.ci/run gives it one).
+ROS2_CLI_WHEELS ?=
+ifneq ($(ROS2_CLI_WHEELS),)
+ROS2_CLI := $(BIN)/.ros2cli
+$(ROS2_CLI): $(BIN)/.deps $(wildcard $(ROS2_CLI_WHEELS)/*.whl)
+	@test -f $(ROS2_CLI_WHEELS)/install.sh || { echo "error: no install.sh in ROS2_CLI_WHEELS=$(ROS2_CLI_WHEELS)"; exit 1; }
+	bash $(ROS2_CLI_WHEELS)/install.sh $(CURDIR)/$(VENV)
+	touch $@
+endif
+
+ros2cli: $(ROS2_CLI)
+ifeq ($(ROS2_CLI_WHEELS),)
+	@echo "error: name the folder of ROS 2 CLI wheels: make ros2cli ROS2_CLI_WHEELS=DIR"; exit 1
+endif
 
 $(MP_VENV)/bin/.deps: requirements-mediapipe.txt
 	test -x $(MP_VENV)/bin/python || $(PYTHON) -m venv $(MP_VENV)
@@ -54,7 +78,7 @@ demo: setup footage
 	$(BIN)/mtl-hri-demo --synthetic 1 --out demo_out/synthetic
 	$(BIN)/mtl-hri-demo --duration 20 --out demo_out/footage
 
-test: setup footage mediapipe
+test: setup footage mediapipe $(ROS2_CLI)
 	$(BIN)/python -m pytest test
 
 env:

@@ -1,24 +1,44 @@
-"""ros2 launch mtl_hri demo.launch.py video:=/path/to/video.mp4 [model:=... device:=... namespace:=...]
+"""ros2 launch mtl_hri demo.launch.py [video:=/path/to/video.mp4 rate:=15.0 model:=... device:=... namespace:=...]
 
 A video file played as a camera, and recognizer.launch.py on it (debug_image shows what it sees); every
-argument of recognizer.launch.py but `image` passes through."""
+argument of recognizer.launch.py but `image` passes through. The default video is the real footage that
+`make footage` (`mtl-hri-fetch-footage`) fetches; it loops. When the camera exits (the video cannot be opened,
+a device went away), the whole launch ends, with an error when the camera failed."""
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch import LaunchContext, LaunchDescription
+from launch.actions import DeclareLaunchArgument, EmitEvent, IncludeLaunchDescription, LogInfo, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
+from launch.events.process import ProcessExited
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
+from mtl_hri.tools.fetch_footage import default_cache
+
 IMAGE = "/camera/image_raw"
+
+
+def camera_exited(event: ProcessExited, context: LaunchContext) -> list:
+    """End the launch: the recognizer has nothing to see without its camera."""
+    if context.is_shutdown:  # Ctrl-C or another shutdown already under way
+        return []
+    video = context.launch_configurations["video"]
+    if event.returncode != 0:  # an exception is how launch ends with an error: logged, exit code 1
+        raise RuntimeError(f"the camera (video_publisher) exited with code {event.returncode}: cannot play "
+                           f"video '{video}' (the default footage is fetched by `mtl-hri-fetch-footage`)")
+    reason = f"the video '{video}' ended"
+    return [LogInfo(msg=reason), EmitEvent(event=Shutdown(reason=reason))]
 
 
 def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory("mtl_hri")
     args = [
-        DeclareLaunchArgument("video", description="Video file (or /dev/videoN) to play as the camera."),
+        DeclareLaunchArgument("video", default_value=str(default_cache()),
+                              description="Video file (or /dev/videoN) to play as the camera."),
         DeclareLaunchArgument("rate", default_value="0.0", description="Frames per second; 0 uses the file's rate."),
     ]
     camera = Node(
@@ -38,4 +58,5 @@ def generate_launch_description() -> LaunchDescription:
         PythonLaunchDescriptionSource(os.path.join(share, "launch", "recognizer.launch.py")),
         launch_arguments={"image": IMAGE}.items(),
     )
-    return LaunchDescription([*args, camera, recognizer])
+    on_camera_exit = RegisterEventHandler(OnProcessExit(target_action=camera, on_exit=camera_exited))
+    return LaunchDescription([*args, on_camera_exit, camera, recognizer])

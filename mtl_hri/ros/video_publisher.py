@@ -10,12 +10,16 @@ import time
 import cv2
 import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, QoSReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from .image_conv import array_to_image
+from .runner import spin_node
+
+
+class CannotPlay(RuntimeError):
+    """The source cannot be opened, or a parameter makes it unplayable."""
 
 
 def open_capture(source: str) -> cv2.VideoCapture:
@@ -48,10 +52,10 @@ class VideoPublisher(Node):
         self.source = self.get_parameter("video").value
         self.encoding = self.get_parameter("encoding").value
         if self.encoding not in ("bgr8", "rgb8"):
-            raise ValueError(f"encoding must be bgr8 or rgb8, not '{self.encoding}'")
+            raise CannotPlay(f"encoding must be bgr8 or rgb8, not '{self.encoding}'")
         self.capture = open_capture(self.source)
         if not self.source or not self.capture.isOpened():
-            raise RuntimeError(f"cannot open video '{self.source}'")
+            raise CannotPlay(f"cannot open video '{self.source}'")
         rate = self.get_parameter("rate").value or self.capture.get(cv2.CAP_PROP_FPS) or 30.0
         self.period = 1.0 / rate
         self.loop = self.get_parameter("loop").value
@@ -99,24 +103,16 @@ class VideoPublisher(Node):
             while (delay := next_t - time.monotonic()) > 0:
                 time.sleep(delay)
 
+    def stop(self) -> None:
+        self.capture.release()
+
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
     try:
-        node = VideoPublisher()
-    except (RuntimeError, ValueError) as exc:
+        return spin_node(VideoPublisher, args, run=VideoPublisher.run)
+    except CannotPlay as exc:
         rclpy.logging.get_logger("video_publisher").error(str(exc))
-        rclpy.try_shutdown()
         return 1
-    try:
-        node.run()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.capture.release()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
 
 
 if __name__ == "__main__":
