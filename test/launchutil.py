@@ -1,0 +1,89 @@
+"""The `ros2` command line as a user runs it: each command in its own session, output to a log file, stopped by
+Ctrl-C to its whole process group (as a terminal and `timeout -s INT` deliver it)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NO_ROS2_CLI = "no ros2 command line: make test ROS2_CLI_WHEELS=DIR (the launch/CLI wheels), or source a ROS 2 distro"
+
+
+def ros2_executable() -> str | None:
+    """The venv's `ros2` (installed from the wheels), else a sourced distro's."""
+    venv = Path(sys.executable).parent / "ros2"
+    return str(venv) if venv.is_file() else shutil.which("ros2")
+
+
+def ros2(args: list[str], env: dict[str, str], timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """A short `ros2 ...` command; --no-daemon where it applies, so no daemon outlives the tests."""
+    return subprocess.run([ros2_executable(), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+class Ros2Session:
+    """A long-running `ros2 launch ...` or `ros2 run ...` in its own process group."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log_path = log
+        self._log = open(log, "w")
+        self.proc = subprocess.Popen([ros2_executable(), *args], env=env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float, count: int = 1) -> list[re.Match]:
+        """The matches of `pattern` in the output once there are `count`, the command exited, or time ran out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = list(re.finditer(pattern, self.output()))
+            if len(matches) >= count or self.proc.poll() is not None or time.monotonic() > deadline:
+                return matches
+            time.sleep(0.2)
+
+    def started_pids(self, name: str) -> list[int]:
+        """Pids of the processes launch started for executable `name` (respawns included)."""
+        return [int(m.group(1)) for m in re.finditer(rf"\[{name}-\d+\]: process started with pid \[(\d+)\]",
+                                                     self.output())]
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if the command is still running after `timeout` (then its group is killed)."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        finally:
+            self._log.close()
+
+    def interrupt(self, signals: int = 3, timeout: float = 40.0) -> int | None:
+        """Ctrl-C to the whole group `signals` times, 0.2 s apart, then wait as `wait` does."""
+        for _ in range(signals):
+            try:
+                os.killpg(self.proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        return self.wait(timeout)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
