@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..data.generic import VIDEO_SUFFIXES
+from ..data.synth import Mp4Writer
 from ..paths import bundled_model_dir
 from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
@@ -127,13 +128,14 @@ def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Pa
                 info = OverlayInfo({t: (d.label, d.score) for t, d in decided.decisions.items()},
                                    {t: (h.labels, h.probs) for t, h in result.heads.items()},
                                    decided.trails, [f"t={job.stamp:.2f}s frame {src.index}"])
-                image = cv2.cvtColor(draw_overlay(decided.newest.rgb, info), cv2.COLOR_RGB2BGR)
+                image = draw_overlay(decided.newest.rgb, info)
                 if writer is None:
-                    writer = cv2.VideoWriter(str(video_out), cv2.VideoWriter_fourcc(*"mp4v"), fps_out,
-                                             (image.shape[1], image.shape[0]))
+                    writer = Mp4Writer(video_out, fps_out, image.shape[1], image.shape[0])
+                if image.shape[1::-1] != writer.size:  # the source changed size: keep the video's
+                    image = cv2.resize(image, writer.size, interpolation=cv2.INTER_AREA)
                 writer.write(image)
     if writer is not None:
-        writer.release()
+        writer.close()
     counts["decisions"] = len(rows)
     return rows, dict(counts)
 
