@@ -19,7 +19,9 @@ class ArchConfig:
 
     trunk: str = "tsm_mobilenet_v2"
     sharing: str = "hard"
-    trunk_weights: str = ""  # "" = the trunk's default init; a registry name or a local state-dict file
+    # "" = the trunk's default init (TSM: ImageNet if installed offline; others: random); a name of the trunk's
+    # (kinetics400 for the video ResNets, imagenet for TSM), or a local .pth / .safetensors state dict
+    trunk_weights: str = ""
     shift_fold_div: int = 8  # TSM: 1/fold_div of the channels see the previous frame
     hand_head: bool = True
     hand_task: str = "gesture"  # the task column the hand head reads when columns differ
