@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import statistics
-import time
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
+
+from .stats import time_samples
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +87,9 @@ def prepare_for_device(model: nn.Module, device: torch.device) -> nn.Module:
 
 
 def time_call(fn: Callable[[], object], device: torch.device, repeats: int = 5) -> float:
-    """Median ms of `fn` after one warm-up call."""
-    fn()
-    samples = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(samples)
+    """Median ms of `fn` after one warm-up call, synchronising CUDA around each call."""
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else None
+    return time_samples(fn, repeats, warmup=1, sync=sync).percentile(50)
 
 
 def choose_window_forward(model: nn.Module, example: torch.Tensor, requested: str, device: torch.device,

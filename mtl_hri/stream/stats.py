@@ -1,7 +1,9 @@
-"""Rolling rate and latency statistics for diagnostics and benchmarks."""
+"""Rolling rate and latency statistics, and the one timer of repeated calls, for diagnostics and benchmarks."""
 from __future__ import annotations
 
 import collections
+import time
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -14,6 +16,15 @@ class RollingStats:
 
     def add(self, value: float) -> None:
         self._values.append(value)
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> RollingStats:
+        """Every one of `values` (percentiles are nan when there are none)."""
+        values = list(values)
+        stats = cls(size=max(len(values), 1))
+        for value in values:
+            stats.add(value)
+        return stats
 
     def __len__(self) -> int:
         return len(self._values)
@@ -44,3 +55,21 @@ class RateMeter:
     def _trim(self, now: float) -> None:
         while self._times and now - self._times[0] > self.horizon:
             self._times.popleft()
+
+
+def time_samples(fn: Callable[[], object], repeats: int, warmup: int = 1,
+                 sync: Callable[[], None] | None = None) -> RollingStats:
+    """Milliseconds of `repeats` calls of `fn` after `warmup` untimed ones; `sync` (a CUDA synchronise) runs
+    before each clock reading, so that asynchronous work is inside the sample that launched it."""
+    for _ in range(warmup):
+        fn()
+    samples = RollingStats(size=max(repeats, 1))
+    for _ in range(repeats):
+        if sync is not None:
+            sync()
+        t0 = time.perf_counter()
+        fn()
+        if sync is not None:
+            sync()
+        samples.add((time.perf_counter() - t0) * 1e3)
+    return samples

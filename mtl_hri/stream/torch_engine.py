@@ -46,8 +46,8 @@ class TorchEngine(EngineBase):
             with torch.inference_mode(), self._autocast():
                 _, state = self.model.prime(clip)
                 self.warmup_ms["stream_step"] = time_call(lambda: self.model.step(clip[:, -1], state), self.device)
-            # On a GPU a step is a few dozen small kernels and can lose to a graph-replayed window (H100: 7.9 ms
-            # per eager step vs 1.7 ms per window); then decisions come from whole windows, which never drift.
+            # On a GPU a step is a few dozen small kernels and can lose to a graph-replayed window (docs/BENCHMARKS.md);
+            # then decisions come from whole windows, which never drift.
             self.stream_slower = self.device.type == "cuda" and self.warmup_ms["stream_step"] > self.warmup_ms[chosen]
         log.info("engine warm-up on %s: %s (ms: %s)%s", self.device, chosen, self.warmup_ms,
                  "; whole windows beat streaming here" if self.stream_slower else "")

@@ -13,9 +13,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ...stream.engine import BACKENDS
-from ...stream.stats import RateMeter
+from ...stream.stats import RateMeter, RollingStats
 from .report import print_table
-from .timing import all_samples
 
 HELP = "through real DDS on loopback: latency, drops, lag trend, memory, comparisons"
 WARMUP_S = 8.0  # the first seconds of each configuration are not counted
@@ -109,7 +108,8 @@ def run_e2e(name: str, executable: str, params: list[str], fps: float, duration:
     rate = RateMeter(horizon=math.inf)  # over the whole counted run
     for wall in t:
         rate.tick(wall)
-    latency, first_p99, last_p99 = all_samples(lat), all_samples(first).percentile(99), all_samples(last).percentile(99)
+    latency = RollingStats.of(lat)
+    first_p99, last_p99 = RollingStats.of(first).percentile(99), RollingStats.of(last).percentile(99)
     return E2ERow(name, fps, duration, sent, int(diag.get("frames_in", -1)), int(diag.get("windows_skipped", -1)),
                   len(lat), rate.rate(t[-1]) if len(t) else 0.0, latency.percentile(50), latency.percentile(99),
                   first_p99, last_p99, rss, peak, float(diag.get("inference_ms_p50", "nan")))
