@@ -12,8 +12,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ..model.config import NONE
+
 TASKS = ("action", "gesture")  # the classified tasks
-NONE = "none"  # class 0 of every task; also the task of a clip that is neither action nor gesture
+# NONE, class 0 of every task, is also the task of a clip that is neither action nor gesture
 RECORD_TASKS = (*TASKS, NONE)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import schema
 
+NONE = "none"  # class 0 of every task: nobody is doing anything of it
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -111,7 +112,7 @@ class ModelCard:
         if not self.labels:
             raise ValueError(f"{where}: labels: no task")
         for task, classes in self.labels.items():
-            if not classes or classes[0] != "none":
+            if not classes or classes[0] != NONE:
                 raise ValueError(f"{where}: labels.{task}: must start with 'none', got {classes[:3]}")
             repeated = sorted({c for c in classes if classes.count(c) > 1})
             if repeated:

@@ -30,9 +30,17 @@ SHARING: dict[str, Callable[..., nn.Module]] = {
 }
 
 
+def trunk_names() -> list[str]:
+    return sorted(TRUNKS)
+
+
+def sharing_names() -> list[str]:
+    return sorted(SHARING)
+
+
 def available() -> list[tuple[str, str]]:
     """(trunk, sharing) pairs that can be built."""
-    return [(t, s) for t in sorted(TRUNKS) for s in sorted(SHARING)]
+    return [(t, s) for t in trunk_names() for s in sharing_names()]
 
 
 def build_model(arch: ArchConfig, labels: dict[str, list[str]], pretrained: bool = True,

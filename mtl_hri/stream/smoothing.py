@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NONE = "none"
+from ..model.config import NONE
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 from ..data.labels import HRI_LABELS
 from ..data.synth import SequenceClip, SynthConfig, write_sequence
 from ..ros.dds_env import apply_loopback_env
+from ..ros.stamps import stamp_nanoseconds
 from .bench.procs import RosProcess
 from .fetch_footage import default_cache, fetch
 
@@ -65,7 +66,7 @@ def frame_index(image_stamps: dict[int, str], stamp, order: list[int] | None = N
     import bisect
 
     order = order if order is not None else sorted(image_stamps)
-    return bisect.bisect_left(order, stamp.sec * 10**9 + stamp.nanosec)
+    return bisect.bisect_left(order, stamp_nanoseconds(stamp))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from ...data.labels import HRI_LABELS
 from ...model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
 from ...model.export import export_model_dir
-from ...model.factory import TRUNKS
+from ...model import trunk_names
 from ...stream.accel import ACCELS
 from ...stream.engine import BACKENDS, PRECISIONS, create_engine
 from ...stream.onnx_engine import has_onnx_export
@@ -99,7 +99,7 @@ def print_engines(rows: list[EngineRow]) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", nargs="*", default=["models/default"], help="model directories to time")
-    parser.add_argument("--trunks", nargs="*", default=[], choices=sorted(TRUNKS),
+    parser.add_argument("--trunks", nargs="*", default=[], choices=trunk_names(),
                         help="also time an untrained model of each of these trunks")
     parser.add_argument("--backends", nargs="+", default=["torch"], choices=[b for b in BACKENDS if b != "auto"])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")

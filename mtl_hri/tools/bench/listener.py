@@ -12,6 +12,9 @@ from rclpy.qos import QoSProfile, QoSReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
+from ...model.config import NONE
+from ...ros.stamps import stamp_nanoseconds, stamp_seconds
+
 
 @dataclass
 class Received:
@@ -49,18 +52,18 @@ class OutputListener(Node):
 
     def _on_hands(self, msg: PoseArray) -> None:
         now = time.time()
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        stamp = stamp_seconds(msg.header.stamp)
         with self.lock:
             self.received.hands.append(msg)
             self.received.hands_wall.append(now)
             self.received.hands_latency_ms.append((now - stamp) * 1e3)
             r = self.received  # the node publishes action and gesture just before hands
-            self.received.hands_labels.append((r.actions[-1] if r.actions else "none",
-                                               r.gestures[-1] if r.gestures else "none"))
+            self.received.hands_labels.append((r.actions[-1] if r.actions else NONE,
+                                               r.gestures[-1] if r.gestures else NONE))
 
     def _on_image(self, msg: Image) -> None:
         with self.lock:
-            self.received.image_stamps[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg.header.frame_id
+            self.received.image_stamps[stamp_nanoseconds(msg.header.stamp)] = msg.header.frame_id
 
     def _on_debug(self, msg: Image) -> None:
         with self.lock:

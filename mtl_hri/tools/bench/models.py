@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ...data.labels import HRI_LABELS
 from ...model import ArchConfig, InputSpec, ModelCard, build_model
-from ...model.factory import SHARING, TRUNKS
+from ...model import sharing_names, trunk_names
 from ...model.flops import count_parameters, gmacs
 from ...model.lws import LWSSharing
 from .report import fmt_timing, print_table
@@ -92,8 +92,8 @@ def print_models(rows: list[ModelRow]) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trunks", nargs="+", default=sorted(TRUNKS), choices=sorted(TRUNKS))
-    parser.add_argument("--sharing", nargs="+", default=sorted(SHARING), choices=sorted(SHARING))
+    parser.add_argument("--trunks", nargs="+", default=trunk_names(), choices=trunk_names())
+    parser.add_argument("--sharing", nargs="+", default=sharing_names(), choices=sharing_names())
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--repeats", type=int, default=10)
