@@ -202,7 +202,7 @@ class ClipDataset(Dataset):
 
 
 def collate(samples: Sequence[Sample]) -> tuple[torch.Tensor, Targets]:
-    """Samples -> (uint8 clips (B, T, 3, H, W), Targets)."""
+    """Batch samples into (uint8 clips (B, T, 3, H, W), Targets)."""
     tasks = samples[0].labels.keys()
     return torch.stack([s.clip for s in samples]), Targets(
         labels={t: torch.tensor([s.labels[t] for s in samples], dtype=torch.long) for t in tasks},

@@ -1,7 +1,7 @@
-"""Composite multi-task sets from a data YAML: Set-1..Set-4 of Spathis, Kardaris and Maragos, "Multi-task Learning
-For Joint Action and Gesture Recognition" (2025), and our own.
+"""Composite multi-task sets from a data YAML: Set-1..Set-4 of Spathis et al. (2025), and our own.
 
-A data YAML names its sources; each is read by its adapter and feeds one task, so every sample is
+Set-1..Set-4 are those of Spathis, Kardaris and Maragos, "Multi-task Learning For Joint Action and Gesture Recognition"
+(2025). A data YAML names its sources; each is read by its adapter and feeds one task, so every sample is
 labelled for that task only (the other task's label is IGNORE, and its loss is masked out):
 
     name: set1
@@ -64,7 +64,7 @@ class SourceConfig:
         self.name = self.name or self.type
 
     def load(self, split: str) -> tuple[list[ClipRecord], dict[str, list[str]]]:
-        """This source's records of our `split` and its classes per task, after routing and subsetting."""
+        """Return this source's records of our `split` and its classes per task, after routing and subsetting."""
         data = ADAPTERS[self.type](self.root, self.splits.get(split, split), **self.options)
         classes = data.classes
         if self.task is not None:
@@ -100,8 +100,10 @@ class CompositeConfig:
 
     @classmethod
     def from_dict(cls, values: Any, base: Path | None = None, where: str = "data config") -> CompositeConfig:
-        """Checked as data (ValueError naming the field); relative source roots are taken relative to `base`
-        (default: the working directory)."""
+        """Build the config from parsed YAML, checked as data (ValueError naming the field).
+
+        Relative source roots are taken relative to `base` (default: the working directory).
+        """
         config = schema.from_dict(cls, values, where)
         if not config.sources:
             raise ValueError(f"{where}: sources: a data config needs at least one source")

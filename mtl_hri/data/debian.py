@@ -44,8 +44,11 @@ def extract_members(deb: Path, members: list[str], work: Path) -> None:
 
 
 def fetch_verified(wanted: dict[Path, tuple[str, str]]) -> list[Path]:
-    """Files of the package's examples/data: {destination: (file name, sha256)}. Cached, verified copies are
-    reused; otherwise the package is downloaded once and every missing file extracted and checked."""
+    """Fetch files of the package's examples/data: {destination: (file name, sha256)}.
+
+    Cached, verified copies are reused; otherwise the package is downloaded once and every missing file extracted and
+    checked.
+    """
     missing = {dest: (name, digest) for dest, (name, digest) in wanted.items()
                if not (dest.is_file() and file_sha256(dest) == digest)}
     if missing:

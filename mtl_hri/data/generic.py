@@ -60,7 +60,8 @@ def write_hand_csv(path: Path, xy: np.ndarray, visible: np.ndarray) -> None:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(HAND_COLUMNS)
         for t, ((left, right), (lv, rv)) in enumerate(zip(xy, visible)):
-            out.writerow([t, f"{left[0]:.3f}", f"{left[1]:.3f}", int(lv), f"{right[0]:.3f}", f"{right[1]:.3f}", int(rv)])
+            out.writerow([t, f"{left[0]:.3f}", f"{left[1]:.3f}", int(lv),
+                          f"{right[0]:.3f}", f"{right[1]:.3f}", int(rv)])
 
 
 def _classes_in_order(records: list[ClipRecord]) -> dict[str, list[str]]:
@@ -72,7 +73,7 @@ def _classes_in_order(records: list[ClipRecord]) -> dict[str, list[str]]:
 
 
 def load_manifest(root: Path | str, split: str | None = None, manifest: str = "manifest.csv") -> SourceData:
-    """Records of one split of a manifest; classes from labels.json, else in order of first appearance."""
+    """Load the records of one split of a manifest; classes from labels.json, else in order of first appearance."""
     root = Path(root)
     path = root / manifest
     with open(path, newline="") as f:

@@ -37,7 +37,8 @@ def assign_sides(hands: Sequence[Detection], mirrored: bool) -> tuple[np.ndarray
 
     MediaPipe labels handedness as if the image were mirrored (a selfie view); in an ordinary camera's
     view its "Right" is the person's left hand. Two hands with the same label: the more confident one
-    keeps it and the other takes the free side; more than two: the two most confident."""
+    keeps it and the other takes the free side; more than two: the two most confident.
+    """
     xy, visible = np.zeros((2, 2), np.float32), np.zeros(2, bool)
     for hand in sorted(hands, key=lambda h: -h.score):
         side = 0 if (hand.label == "Left") == mirrored else 1
@@ -58,7 +59,7 @@ class TeacherTrack:
 
 
 def find_python(explicit: str | None = None) -> str:
-    """The MediaPipe environment's interpreter: explicit, $MTL_HRI_MEDIAPIPE_PYTHON, or .venv-mediapipe."""
+    """Find the MediaPipe environment's interpreter: explicit, $MTL_HRI_MEDIAPIPE_PYTHON, or .venv-mediapipe."""
     python = explicit or os.environ.get(PYTHON_ENV) or str(DEFAULT_VENV / "bin" / "python")
     if not Path(python).is_file():
         raise FileNotFoundError(
@@ -70,8 +71,10 @@ def find_python(explicit: str | None = None) -> str:
 
 def run_teacher(videos: Sequence[Path], python: str, min_confidence: float = 0.5, mirrored: bool = False,
                 on_frame=None) -> Iterator[TeacherTrack]:
-    """Tracks of `videos` in order, as the worker finishes each (an unreadable video gives a track with
-    `error` set, and the others go on); `on_frame()` is called once per frame."""
+    """Yield the tracks of `videos` in order, as the worker finishes each; `on_frame()` is called once per frame.
+
+    An unreadable video gives a track with `error` set, and the others go on.
+    """
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen([python, str(WORKER), "--min-confidence", str(min_confidence), *map(str, videos)],
                                 stdout=subprocess.PIPE, stderr=log, text=True)

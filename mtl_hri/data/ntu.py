@@ -48,7 +48,7 @@ class SkeletonBody:
 
 
 def parse_skeleton(text: str) -> list[list[SkeletonBody]]:
-    """A .skeleton file's text -> per frame, its bodies."""
+    """Parse a .skeleton file's text into the bodies of each frame."""
     tokens = text.split()
     pos = 0
 
@@ -72,14 +72,16 @@ def parse_skeleton(text: str) -> list[list[SkeletonBody]]:
 
 
 def main_body(frames: list[list[SkeletonBody]]) -> int | None:
-    """The body ID present in the most frames (the first seen on ties), or None without bodies."""
+    """Return the body ID present in the most frames (the first seen on ties), or None without bodies."""
     counts = Counter(b.body_id for bodies in frames for b in bodies)  # insertion order breaks ties
     return max(counts, key=counts.__getitem__) if counts else None
 
 
 def hand_track(frames: list[list[SkeletonBody]], size: tuple[int, int] = COLOR_SIZE) -> HandTrack:
-    """Main body's hands in colour-frame pixels: the mean of each hand's tracked joints; visible if any
-    joint is tracked and the mean falls inside the frame."""
+    """Return the main body's hands in colour-frame pixels: the mean of each hand's tracked joints.
+
+    A hand is visible if any joint is tracked and the mean falls inside the frame.
+    """
     main = main_body(frames)
     xy = np.zeros((len(frames), 2, 2), np.float32)
     visible = np.zeros((len(frames), 2), bool)

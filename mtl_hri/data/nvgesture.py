@@ -1,7 +1,7 @@
 """NVIDIA Dynamic Hand Gesture (NVGesture, Molchanov et al. 2016) in its release layout; every clip is a gesture.
 
     <root>/nvgesture_train_correct_cvpr2016_v2.lst | nvgesture_test_correct_cvpr2016_v2.lst
-        path:./Video_data/class_01/subject1_r0 depth:sk_depth:38:118 color:sk_color:38:118 duo_left:duo_left:61:219 label:1
+        path:./Video_data/class_01/subject1_r0 depth:sk_depth:38:118 color:sk_color:38:118 ... label:1
     <root>/Video_data/class_01/subject1_r0/sk_color.avi
 
 A sensor field is <sensor>:<file stem>:<start>:<end>; as in the dataset's own loader the gesture is the

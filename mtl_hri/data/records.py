@@ -120,5 +120,5 @@ class LabelSpace:
             raise KeyError(f"no class {label!r} in task {task!r}") from None
 
     def mirrored(self, label: str) -> str:
-        """The class a mirrored clip of `label` shows (the label itself if it has no mirror class)."""
+        """Return the class a mirrored clip of `label` shows (the label itself if it has no mirror class)."""
         return self.flip.get(label, label)

@@ -212,7 +212,7 @@ def default_backend() -> str:
 
 
 def open_video(path: Path | str, backend: str = "auto") -> VideoReader:
-    """A reader for `path`; close it (or use `read_clip`). Raises VideoError if it cannot be opened."""
+    """Open a reader for `path`; close it (or use `read_clip`). Raises VideoError if it cannot be opened."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     path = Path(path)

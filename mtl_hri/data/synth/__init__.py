@@ -1,7 +1,8 @@
-"""Procedural synthetic HRI clips: an articulated figure performs one labelled action or gesture over a
-photo, with the exact image position of both hands in every frame (the targets of the auxiliary hand
-task of Kapidis, Poppe, van Dam, Noldus and Veltkamp, "Multitask Learning to Improve Egocentric Action
-Recognition", ICCV Workshops 2019).
+"""Procedural synthetic HRI clips: an articulated figure performs one labelled action or gesture over a photo.
+
+Every frame comes with the exact image position of both hands (the targets of the auxiliary hand task of Kapidis,
+Poppe, van Dam, Noldus and Veltkamp, "Multitask Learning to Improve Egocentric Action Recognition", ICCV Workshops
+2019).
 
 Pure numpy + OpenCV (never imports rclpy). Modules, in the order a clip is made:
 
@@ -20,7 +21,12 @@ OpenCV draws and warps); hands[:, 0] is the person's LEFT hand and hands[:, 1] t
 person facing the camera has the left hand on the image right). Same config and seed, same bytes.
 """
 from .backgrounds import (
-    BACKGROUND_MODES, BACKGROUND_SHA256, PLAIN_RGB, default_background_cache, fetch_backgrounds, load_photos,
+    BACKGROUND_MODES,
+    BACKGROUND_SHA256,
+    PLAIN_RGB,
+    default_background_cache,
+    fetch_backgrounds,
+    load_photos,
 )
 from .config import SynthConfig
 from .dataset import MANIFEST_COLUMNS, SPLITS, PlannedClip, generate, plan

@@ -1,5 +1,7 @@
-"""What the figure stands in front of: a photo (opencv-doc's scenes, or a directory of one's own), a
-procedural room, or a flat colour for pixel-exact checks."""
+"""What the figure stands in front of: a photo, a procedural room, or a flat colour for pixel-exact checks.
+
+The photos are opencv-doc's scenes, or a directory of one's own.
+"""
 from __future__ import annotations
 
 import warnings
@@ -74,7 +76,7 @@ def load_photos(directory: Path | None) -> tuple[np.ndarray, ...]:
 
 
 def _photo_crop(photo: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A random crop of the frame's aspect ratio (55-100 % of the largest), resized, maybe mirrored."""
+    """Cut a random crop of the frame's aspect ratio (55-100 % of the largest), resized, maybe mirrored."""
     ph, pw = photo.shape[:2]
     cw = min(pw, ph * width / height) * rng.uniform(0.55, 1.0)
     ch = cw * height / width
@@ -86,7 +88,7 @@ def _photo_crop(photo: np.ndarray, width: int, height: int, rng: np.random.Gener
 
 
 def _procedural_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A textured room: wall and floor, a few rectangles (doors, windows, pictures), soft shading, grain."""
+    """Paint a textured room: wall and floor, a few rectangles (doors, windows, pictures), soft shading, grain."""
     img = np.empty((height, width, 3), np.float32)
     horizon = int(height * rng.uniform(0.5, 0.78))
     img[:horizon] = rng.uniform(60, 220, 3)
@@ -104,8 +106,10 @@ def _procedural_background(width: int, height: int, rng: np.random.Generator) ->
 
 
 def background(mode: str, photos_dir: Path | None, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """One clip's (height, width, 3) RGB background of `mode` (see BACKGROUND_MODES); "photo" falls back to
-    a procedural room when no photos can be had."""
+    """Make one clip's (height, width, 3) RGB background of `mode` (see BACKGROUND_MODES).
+
+    "photo" falls back to a procedural room when no photos can be had.
+    """
     if mode == "plain":
         return np.full((height, width, 3), PLAIN_RGB, np.uint8)
     photos = load_photos(photos_dir) if mode == "photo" else ()

@@ -1,5 +1,7 @@
-"""What the camera adds to a rendered clip: a little shake (geometric, so the keypoints follow it) and
-photometric drift, blur and sensor noise."""
+"""What the camera adds to a rendered clip: a little shake, photometric drift, blur and sensor noise.
+
+The shake is geometric, so the keypoints follow it.
+"""
 from __future__ import annotations
 
 import cv2
@@ -27,8 +29,10 @@ def _jitter(n: int, width: int, height: int, fps: float, rng: np.random.Generato
 
 
 def shake(frames: np.ndarray, hands: np.ndarray, visible: np.ndarray, fps: float, rng: np.random.Generator) -> None:
-    """In place: every frame warped by its jitter, the hand keypoints moved with it; a hand pushed out of
-    the frame is no longer visible."""
+    """Warp every frame by its jitter, in place, and move the hand keypoints with it.
+
+    A hand pushed out of the frame is no longer visible.
+    """
     n, height, width = frames.shape[:3]
     for t, mat in enumerate(_jitter(n, width, height, fps, rng)):
         frames[t] = cv2.warpAffine(frames[t], mat, (width, height), flags=cv2.INTER_LINEAR,

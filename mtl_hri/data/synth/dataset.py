@@ -1,5 +1,7 @@
-"""The data set on disk: a plan of every clip (label, split, seed), rendered by one or more processes into
-clips/<split>/*.mp4, hands/*.csv, manifest.csv and labels.json (the format of `mtl_hri.data.generic`)."""
+"""The data set on disk: a plan of every clip (label, split, seed), rendered by one or more processes.
+
+They write clips/<split>/*.mp4, hands/*.csv, manifest.csv and labels.json (the format of `mtl_hri.data.generic`).
+"""
 from __future__ import annotations
 
 import csv
@@ -34,8 +36,10 @@ class PlannedClip:
 
 
 def plan(cfg: SynthConfig) -> list[PlannedClip]:
-    """Every clip of the dataset: `clips_per_class` per non-idle label of each task, then the idle clips;
-    each class is split train/val/test by the ratios (stratified, so every split keeps the balance)."""
+    """Plan every clip of the dataset: `clips_per_class` per non-idle label of each task, then the idle clips.
+
+    Each class is split train/val/test by the ratios (stratified, so every split keeps the balance).
+    """
     classes = [(task, label, cfg.clips_per_class) for task in TASKS for label in HRI_LABELS[task][1:]]
     classes.append((NONE, NONE, cfg.idle_clips))
     ratios = np.asarray(cfg.splits, float)
@@ -49,8 +53,10 @@ def plan(cfg: SynthConfig) -> list[PlannedClip]:
 
 
 def _write_clip(cfg: SynthConfig, out_dir: Path, item: PlannedClip) -> list:
-    """Render and write one planned clip; its manifest row. Each clip has its own RNG stream, so the
-    output does not depend on the order or the process that renders it."""
+    """Render and write one planned clip, and return its manifest row.
+
+    Each clip has its own RNG stream, so the output does not depend on the order or the process that renders it.
+    """
     clip = render_clip(cfg, item.task, item.label, np.random.default_rng([cfg.seed, item.index]))
     video = Path("clips") / item.split / f"{item.clip_id}.mp4"
     hands = Path("hands") / f"{item.clip_id}.csv"
@@ -64,7 +70,8 @@ def generate(cfg: SynthConfig, out_dir: Path, progress: bool = True, workers: in
     """Write the dataset (clips/<split>/*.mp4, hands/*.csv, manifest.csv, labels.json) to `out_dir`; return it.
 
     `workers` > 1 renders in that many processes; the files are the same as with one. `only` writes just
-    those splits, clip for clip the same as in the whole set (to evaluate on a held-out split elsewhere)."""
+    those splits, clip for clip the same as in the whole set (to evaluate on a held-out split elsewhere).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     items = [item for item in plan(cfg) if item.split in only]

@@ -1,5 +1,6 @@
-"""The articulated figure: body proportions and colours, a pose of joint angles, and the forward
-kinematics that turn both into world-space parts (boxes, capsules, head, hands) and a chair.
+"""The articulated figure: body proportions and colours, a pose of joint angles, and the forward kinematics.
+
+The kinematics turn both into world-space parts (boxes, capsules, head, hands) and a chair.
 
 The figure is posed, turned by a yaw angle and (later) projected orthographically, so facing, turning
 round, bowing and foreshortened arms all come out of one model, and the hand keypoints are the same
@@ -29,6 +30,7 @@ CHAIRS = [(110, 70, 40), (60, 60, 65), (200, 200, 195), (150, 100, 60)]
 @dataclass(frozen=True)
 class Body:
     """Proportions in units of standing height, and colours (RGB)."""
+
     head_r: float
     neck: float
     torso: float  # hip joints to neck base
@@ -53,7 +55,7 @@ class Body:
 
 
 def colour(palette: list[tuple[int, int, int]], rng: np.random.Generator, jitter: float = 12) -> tuple[int, int, int]:
-    """A palette colour picked at random, jittered."""
+    """Pick a palette colour at random, jittered."""
     base = np.array(palette[int(rng.integers(len(palette)))], float)
     return tuple(int(c) for c in np.clip(base + rng.normal(0, jitter, 3), 0, 255))
 
@@ -75,6 +77,7 @@ def sample_body(rng: np.random.Generator) -> Body:
 @dataclass
 class Pose:
     """One frame's joint angles (degrees) and placement (units of standing height)."""
+
     yaw: float = 0.0  # 0 faces the camera, +90 faces image right
     pitch: float = 0.0  # torso bend forward at the hips
     lean: float = 0.0  # torso bend sideways
@@ -101,7 +104,7 @@ def _rot_z(deg: float) -> np.ndarray:
 
 
 def _limb(abd: float, flex: float, outward: float) -> np.ndarray:
-    """Unit direction of a limb hanging down, raised sideways by `abd` then swung forward by `flex` (deg)."""
+    """Return the unit direction of a limb hanging down, raised sideways by `abd` then swung forward by `flex` (deg)."""
     a, f = np.radians(abd), np.radians(flex)
     return np.array([outward * np.sin(a), -np.cos(a) * np.cos(f), np.cos(a) * np.sin(f)])
 
@@ -193,7 +196,7 @@ def forward_kinematics(body: Body, pose: Pose) -> Figure:
 
 
 def chair(body: Body, seated: Pose, rgb: tuple[int, int, int]) -> list[Part]:
-    """A chair whose seat is under the pelvis of the `seated` pose, turned like the figure."""
+    """Build a chair whose seat is under the pelvis of the `seated` pose, turned like the figure."""
     pelvis = forward_kinematics(body, seated).pelvis
     top = pelvis[1] - body.leg_r - 0.005
     ry = _rot_y(seated.yaw)

@@ -1,7 +1,7 @@
-"""The label registry: every label the synthetic person performs, with its task, its motion and the label
-its mirror image shows. Adding an action or a gesture is one entry in REGISTRY (with its pose function);
-the label sets of the bundled model (`mtl_hri.data.labels`), the renderer and the dataset plan all derive
-from it.
+"""The label registry: every label the synthetic person performs, with its task, motion and mirror image's label.
+
+Adding an action or a gesture is one entry in REGISTRY (with its pose function); the label sets of the bundled model
+(`mtl_hri.data.labels`), the renderer and the dataset plan all derive from it.
 
 A label's motion is two functions: `sample` draws the clip's random parameters (a Motion) and `pose`
 moves the idle Pose to segment progress s in [0, 1]. The order of the random draws is part of the output:
@@ -21,6 +21,7 @@ from .figure import IDLE_ARM, LEFT, OUTWARD, RIGHT, Body, Pose
 @dataclass(frozen=True)
 class Motion:
     """Per-clip random parameters of a label's motion."""
+
     yaw: float  # facing at the start, degrees
     side: int  # the gesturing arm, LEFT or RIGHT
     cycles: float  # oscillations (wave, beckon) or steps (turn_around)
@@ -34,8 +35,11 @@ class Motion:
 
 @dataclass(frozen=True)
 class Draws:
-    """The random values drawn first for every clip, whatever its label; a label's sampler uses those it
-    needs and may draw more after them."""
+    """The random values drawn first for every clip, whatever its label.
+
+    A label's sampler uses those it needs and may draw more after them.
+    """
+
     yaw: float  # a facing within 35 degrees of the camera
     side: int  # an arm
     sign: float  # +1 or -1: direction of travel or turn, or the side turned toward
@@ -98,7 +102,7 @@ def _image_side(yaw: float, side: int) -> float:
 # ------------------------------------------------------------------------------------------- the motions
 
 def _facing(d: Draws, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
-    """A facing and an arm: all that a held gesture needs."""
+    """Draw a facing and an arm: all that a held gesture needs."""
     return Motion(d.yaw, d.side, 0, 0, sway=d.sway)
 
 
@@ -199,7 +203,7 @@ def _stand_up(s: float, m: Motion, p: Pose) -> None:
 
 
 def _three_quarter_motion(d: Draws, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
-    """Turned 35-90 degrees to one side, so that the knees and hips read (sit_down, stand_up)."""
+    """Turn 35-90 degrees to one side, so that the knees and hips read (sit_down, stand_up)."""
     return Motion(d.sign * rng.uniform(35, 90), d.side, 0, 0, sway=d.sway)
 
 
@@ -280,8 +284,11 @@ REGISTRY: tuple[Label, ...] = (
 
 
 def check_registry(labels: Sequence[Label]) -> None:
-    """Raise ValueError unless the names are unique, the idle label `none` (task `none`) comes first and is
-    the only one of its task, every other task is a classified one, and mirrors pair labels of one task."""
+    """Raise ValueError unless the registry is consistent.
+
+    The names must be unique, the idle label `none` (task `none`) must come first and be the only one of its task, every
+    other task must be a classified one, and mirrors must pair labels of one task.
+    """
     by_name = {label.name: label for label in labels}
     if len(by_name) != len(labels):
         raise ValueError("label names repeat")
@@ -314,12 +321,12 @@ HRI_FLIP: dict[str, str] = mirror_pairs(REGISTRY)
 
 
 def sample_motion(label: Label, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
-    """A clip's random facing and `label` parameters. `frame_heights`: the frame width in figure heights."""
+    """Draw a clip's random facing and `label` parameters. `frame_heights`: the frame width in figure heights."""
     return label.sample(_draw(rng), body, rng, frame_heights)
 
 
 def pose_at(label: Label, m: Motion, s: float, seconds: float) -> Pose:
-    """The label's pose at segment progress `s`, plus a slow idle sway so that no frame is frozen."""
+    """Return the label's pose at segment progress `s`, plus a slow idle sway so that no frame is frozen."""
     p = Pose(yaw=m.yaw)
     label.pose(s, m, p)
     p.lean += 1.5 * np.sin(2 * np.pi * 0.23 * seconds + m.sway)

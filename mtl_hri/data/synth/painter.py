@@ -1,5 +1,7 @@
-"""Drawing: parts projected orthographically and painted far to near, anti-aliased into the RGB frame
-and, aliased, into a part-id map that says which part each pixel shows (for hand visibility)."""
+"""Drawing: parts projected orthographically and painted far to near into the RGB frame and a part-id map.
+
+The frame is anti-aliased; the part-id map, aliased, says which part each pixel shows (for hand visibility).
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -82,7 +84,7 @@ class Painter:
 
     def _head(self, c: np.ndarray, r: float, axes: np.ndarray, skin: tuple[int, int, int],
               hair_rgb: tuple[int, int, int]) -> None:
-        """A shaded sphere: face where it points forward, hair at the back and top, two eyes.
+        """Draw a shaded sphere: face where it points forward, hair at the back and top, two eyes.
 
         Seeing the face or the back of the head is what makes facing and turning readable.
         """
@@ -110,8 +112,10 @@ class Painter:
         self.ids[ys[0, 0]:ys[-1, 0] + 1, xs[0, 0]:xs[0, -1] + 1][rho <= 1] = BODY_ID
 
     def visible(self, hands_px: np.ndarray, radius_px: float) -> np.ndarray:
-        """A hand is visible iff its own part is what was drawn last on the 3x3 pixels around its centre (so
-        the keypoint is not on an occluder's edge), or on the centre pixel for hands too small to hold 3x3."""
+        """Tell which hands are visible: a hand is iff its own part was drawn last on the 3x3 pixels around it.
+
+        The 3x3 pixels keep the keypoint off an occluder's edge; hands too small to hold 3x3 use the centre pixel.
+        """
         k = 1 if radius_px >= 2.5 else 0
         h, w = self.ids.shape
         out = np.zeros(2, bool)

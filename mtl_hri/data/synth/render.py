@@ -1,5 +1,7 @@
-"""One clip: a random person performs one label over a background, seen by a slightly shaky camera, with
-the exact image position and visibility of both hands in every frame."""
+"""One clip: a random person performs one label over a background, seen by a slightly shaky camera.
+
+Every frame comes with the exact image position and visibility of both hands.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,7 @@
-"""A camera's view of one person doing one thing after another: clips rendered back to back into one MP4,
-with the truth of every labelled segment (what `mtl-hri-demo --synthetic` plays and scores)."""
+"""A camera's view of one person doing one thing after another: clips rendered back to back into one MP4.
+
+It comes with the truth of every labelled segment (what `mtl-hri-demo --synthetic` plays and scores).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ class SequenceClip:
 
 
 def write_sequence(path: Path, order: Sequence[tuple[str, str]], cfg: SynthConfig) -> list[SequenceClip]:
-    """The (task, label) clips of `order` rendered back to back into one MP4, clip i with RNG [cfg.seed, i]."""
+    """Render the (task, label) clips of `order` back to back into one MP4, clip i with RNG [cfg.seed, i]."""
     truths, offset = [], 0
     with Mp4Writer(path, cfg.fps, cfg.width, cfg.height) as writer:
         for i, (task, label) in enumerate(order):
