@@ -7,8 +7,11 @@ PACKAGE = "mtl_hri"
 
 
 def bundled_model_dir() -> Path:
-    """The model shipped with the package: `share/mtl_hri/models/default` of the prefix this copy is installed
-    in (a venv, a colcon install space), else `models/default` of a source checkout."""
+    """Return the model shipped with the package: `share/mtl_hri/models/default` of this copy's prefix.
+
+    The prefix is the one this copy is installed in (a venv, a colcon install space); a source checkout has
+    `models/default` instead.
+    """
     here = Path(__file__).resolve().parent
     installed = [prefix / "share" / PACKAGE / "models" / "default" for prefix in list(here.parents)[:5]]
     for candidate in [*installed, here.parent / "models" / "default"]:

@@ -22,8 +22,10 @@ from .trunk import TrunkFeatures
 
 
 def cross_stitch_init(n_tasks: int, channels: int, self_weight: float, other_weight: float) -> torch.Tensor:
-    """α (n, n, C) with `self_weight` on the diagonal and `other_weight` split evenly over the n-1 other
-    tasks, so each row sums to self + other whatever the number of tasks (with (0.9, 0.1): a convex mix)."""
+    """Return α (n, n, C): `self_weight` on the diagonal, `other_weight` split evenly over the n-1 other tasks.
+
+    Each row then sums to self + other whatever the number of tasks (with (0.9, 0.1): a convex mix).
+    """
     off = other_weight / (n_tasks - 1) if n_tasks > 1 else 0.0
     alpha = torch.full((n_tasks, n_tasks), off)
     alpha.fill_diagonal_(self_weight)
@@ -33,7 +35,8 @@ def cross_stitch_init(n_tasks: int, channels: int, self_weight: float, other_wei
 def cross_stitch(alpha: torch.Tensor, xs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """x̃_i = Σ_j α_ij ⊙ x_j; α (n, n, C) acts on dim 1 (channels) of every x, in any layout.
 
-    Written as plain products and sums so that α at the identity returns each x_i bit for bit."""
+    Written as plain products and sums so that α at the identity returns each x_i bit for bit.
+    """
     shape = (1, -1) + (1,) * (xs[0].dim() - 2)
     return [sum(alpha[i, j].view(shape) * x for j, x in enumerate(xs)) for i in range(len(xs))]
 
@@ -72,7 +75,7 @@ class CrossStitchSharing(nn.Module):
         self.out_channels, self.low_channels = first.out_channels, first.low_channels
 
     def cross_stitch_parameters(self) -> list[nn.Parameter]:
-        """The α of every unit, for their own learning-rate group (see the module docstring)."""
+        """Return the α of every unit, for their own learning-rate group (see the module docstring)."""
         return [unit.alpha for unit in self.units.values()]
 
     def forward(self, clip: torch.Tensor) -> dict[str, TrunkFeatures]:

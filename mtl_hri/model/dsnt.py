@@ -22,7 +22,7 @@ def normalized_axis(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
 
 
 def dsnt(heatmap: torch.Tensor) -> torch.Tensor:
-    """Expected (x, y) of a normalised heatmap (..., H, W) -> (..., 2)."""
+    """Return the expected (x, y) of a normalised heatmap (..., H, W) -> (..., 2)."""
     h, w = heatmap.shape[-2:]
     xs = normalized_axis(w, heatmap.device, heatmap.dtype)
     ys = normalized_axis(h, heatmap.device, heatmap.dtype)
@@ -63,8 +63,11 @@ def dsnt_loss(
     sigma: float = 0.1,
     lam: float = 0.5,
 ) -> torch.Tensor:
-    """The per-point loss of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition"
-    (ICCV Workshops 2019): lam * Euclidean + (1 - lam) * JS(heatmap || N(target, sigma^2))."""
+    """Return the per-point loss lam * Euclidean + (1 - lam) * JS(heatmap || N(target, sigma^2)).
+
+    It is the loss of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops
+    2019).
+    """
     coords = dsnt(heatmap)
     prior = gaussian_heatmap(target, heatmap.shape[-2:], sigma)
     return lam * euclidean_loss(coords, target) + (1 - lam) * js_divergence(heatmap, prior)

@@ -1,5 +1,7 @@
-"""One factory for every model: `build_model(arch, labels)`. Trunks and sharing strategies are
-registered by name, so a config (data) selects any combination."""
+"""One factory for every model: `build_model(arch, labels)`.
+
+Trunks and sharing strategies are registered by name, so a config (data) selects any combination.
+"""
 from __future__ import annotations
 
 from typing import Callable

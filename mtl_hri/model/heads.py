@@ -46,8 +46,10 @@ class HandHead(nn.Module):
         self.visibility = nn.Linear(high_channels, N_HANDS)
 
     def forward(self, low: torch.Tensor, high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """low (B, Cl, Tl, h, w), high (B, C, S, H', W') -> heatmaps (B, S, 2, h, w), coords (B, S, 2, 2),
-        vis (B, S, 2)."""
+        """Map low (B, Cl, Tl, h, w) and high (B, C, S, H', W') features to heatmaps, coords and visibility.
+
+        Heatmaps are (B, S, 2, h, w), coords (B, S, 2, 2), vis (B, S, 2).
+        """
         b, _, s = high.shape[:3]
         if low.shape[2] != s:
             low = F.adaptive_avg_pool3d(low, (s, *low.shape[-2:]))

@@ -35,7 +35,8 @@ def fitness_shaping(fitness: torch.Tensor) -> torch.Tensor:
     """Rank-based utilities (Wierstra et al. 2014): u_k = max(0, log(n/2+1) - log(rank_k)) / Σ - 1/n, rank 1 = fittest.
 
     They depend on the order of the fitness only, so the step ignores the scale of the loss, and they
-    sum to 0. Tied fitness values share the mean of their utilities: equal loss, equal credit."""
+    sum to 0. Tied fitness values share the mean of their utilities: equal loss, equal credit.
+    """
     n = fitness.numel()
     fitness = fitness.detach().flatten().double().cpu()
     rank = torch.empty(n, dtype=torch.float64)
@@ -53,7 +54,8 @@ def categorical_nes_gradient(logits: torch.Tensor, samples: torch.Tensor, utilit
     one_hot(a) - p is the gradient of log p(a) w.r.t. the logits, and also the natural gradient of
     log p(a) in the mean parametrisation p (the IGO / PBIL form). We use it as the natural gradient on
     the logits: the exact one there, one_hot(a)/p_a (up to the null direction), explodes for rare
-    candidates, while this step is bounded. With utilities summing to 0 the -p term cancels."""
+    candidates, while this step is bounded. With utilities summing to 0 the -p term cancels.
+    """
     p = logits.softmax(-1)
     scores = F.one_hot(samples.to(logits.device), logits.shape[-1]).to(p.dtype) - p
     return torch.tensordot(utilities.to(p), scores, dims=1)
@@ -121,8 +123,10 @@ class LWSSharing(nn.Module):
 
     @torch.no_grad()
     def nes_update(self, assignments: torch.Tensor, fitness: torch.Tensor, lr: float) -> None:
-        """One NES step on the logits from the assignments sampled (n, n_tasks, n_stages) and their
-        fitness (n,), higher is better (use -loss)."""
+        """Take one NES step on the logits from the sampled assignments and their fitness.
+
+        Assignments are (n, n_tasks, n_stages), fitness (n,), higher is better (use -loss).
+        """
         step = categorical_nes_gradient(self.logits, assignments, fitness_shaping(fitness))
         self.logits.add_(step, alpha=lr)
 
@@ -156,8 +160,10 @@ class LWSSharing(nn.Module):
         return branches
 
     def sharing_report(self) -> dict[int, StageSharing]:
-        """Per stage: the candidate each task uses at inference (its most probable) with its probability,
-        and the tasks that share a module."""
+        """Report, per stage, the candidate each task uses at inference (its most probable) with its probability.
+
+        Each stage also lists the tasks that share a module.
+        """
         probs = self.probabilities()
         best = probs.argmax(-1)
         report = {}
@@ -172,7 +178,7 @@ class LWSSharing(nn.Module):
 
 
 def format_sharing_report(report: dict[int, StageSharing]) -> str:
-    """A text table: one row per stage, `candidate (probability)` per task, then the sharing groups."""
+    """Format a text table: one row per stage, `candidate (probability)` per task, then the sharing groups."""
     tasks = list(next(iter(report.values())).choices) if report else []
     rows = [["stage", *tasks, "shared"]]
     for stage, s in report.items():

@@ -1,5 +1,6 @@
-"""The 3D Multi-Fiber Network (Chen et al., ECCV 2018, "Multi-Fiber Networks for Video Recognition"), the trunk
-of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops 2019).
+"""The 3D Multi-Fiber Network (Chen et al., "Multi-Fiber Networks for Video Recognition", ECCV 2018).
+
+It is the trunk of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops 2019).
 
 A multi-fiber unit is a residual unit split into 16 fibers (grouped convolutions), which cuts its
 cost about 16-fold; a multiplexer (two 1x1x1 convolutions through k_mid/4 channels, added back to

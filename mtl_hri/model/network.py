@@ -13,8 +13,11 @@ from .trunk import TrunkFeatures
 
 @dataclass
 class MTLOutput:
-    """Everything a forward pass predicts. S is the number of temporal slices of the hand head:
-    S = T for per-frame trunks (TSM), S = T' (the last feature map's length) for 3D trunks."""
+    """Everything a forward pass predicts.
+
+    S is the number of temporal slices of the hand head: S = T for per-frame trunks (TSM), S = T' (the last feature
+    map's length) for 3D trunks.
+    """
 
     logits: dict[str, torch.Tensor]  # task -> (B, n_classes); class 0 is "none"
     hand_heatmaps: torch.Tensor | None  # (B, S, 2, h, w), each map sums to 1
@@ -81,18 +84,19 @@ class MultiTaskNet(nn.Module):
 
     # ---------------------------------------------------------------- streaming (per-frame trunks)
     def init_state(self, batch: int, size: int, device: torch.device | str = "cpu") -> StreamState:
-        """The state before any frame: zeros, exactly what the first frame of a window sees."""
+        """Return the state before any frame: zeros, exactly what the first frame of a window sees."""
         trunk = self._streaming_trunk()
         shifts = [torch.zeros(batch, *s, device=device) for s in trunk.shift_cache_shapes(size)]
         pooled = torch.zeros(batch, self.window_frames, trunk.out_channels, device=device)
         return StreamState(shifts, pooled, torch.zeros(batch, device=device))
 
     def prime(self, clip: torch.Tensor) -> tuple[MTLOutput, StreamState]:
-        """A full window, plus the streaming state at its end (to resume streaming after a gap or lag).
+        """Run a full window, and return the streaming state at its end (to resume streaming after a gap or lag).
 
         The window goes through the model's own forward; the state is read off it: each shifted block's input
         fold at the last frame, and the last `window_frames` frames' pooled deep features (one trunk: every task
-        reads the same)."""
+        reads the same).
+        """
         with self._streaming_trunk().recording_shifts() as shifts:
             features = self.sharing(clip)
         out = self._heads(features)

@@ -42,7 +42,7 @@ class StagedTrunk(nn.Module):
         return self.stages[i](x)
 
     def canonical(self, x: torch.Tensor, ctx: Context) -> torch.Tensor:
-        """A stage output -> (B, C, T, H, W)."""
+        """Reshape a stage output to (B, C, T, H, W)."""
         return x
 
     def stage_channels(self) -> list[int]:

@@ -81,7 +81,7 @@ class TSMStage(nn.Module):
 
 
 def imagenet_state_dict() -> dict[str, torch.Tensor] | None:
-    """torchvision's ImageNet MobileNetV2 weights if a local copy is installed: what trunk_weights "" starts from."""
+    """Return torchvision's ImageNet MobileNetV2 weights if a local copy exists: what trunk_weights "" starts from."""
     path = offline_copy(WEIGHTS.named["imagenet"])
     return None if path is None else load_state_dict_file(path)
 
@@ -124,8 +124,10 @@ class TSMMobileNetV2(StagedTrunk):
 
     @contextlib.contextmanager
     def recording_shifts(self) -> Iterator[list[torch.Tensor]]:
-        """While open, each forward appends, per shifted block in order, the fold of its input at the last frame:
-        what that block's streaming cache holds after `step` has seen the same frames."""
+        """Record, while open, the fold of each shifted block's input at the last frame, per forward, in block order.
+
+        That fold is what the block's streaming cache holds after `step` has seen the same frames.
+        """
         caches: list[torch.Tensor] = []
 
         def keep(block: ShiftedInvertedResidual, args: tuple[torch.Tensor, Context]) -> None:

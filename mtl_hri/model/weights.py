@@ -1,6 +1,8 @@
-"""Initial trunk weights, resolved in one place for every trunk (`ArchConfig.trunk_weights`): "" (the trunk's
-default), a name of torchvision's weights API, or a local `.pth` / `.safetensors` state dict. Nothing is ever
-unpickled beyond tensors."""
+"""Initial trunk weights, resolved in one place for every trunk (`ArchConfig.trunk_weights`).
+
+A spec is "" (the trunk's default), a name of torchvision's weights API, or a local `.pth` / `.safetensors` state
+dict. Nothing is ever unpickled beyond tensors.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -32,10 +34,11 @@ class TrunkWeights:
 
 
 def initial_state(spec: str, choices: TrunkWeights) -> dict[str, torch.Tensor] | None:
-    """The state dict `spec` (ArchConfig.trunk_weights) asks for; None = random init (warned).
+    """Return the state dict `spec` (ArchConfig.trunk_weights) asks for; None = random init (warned).
 
     "": `choices.default` if a local copy of it exists, else none; a name in `choices.named`: a local copy or a
-    download; anything else: a local state-dict file."""
+    download; anything else: a local state-dict file.
+    """
     if not spec:
         local = offline_copy(choices.named[choices.default]) if choices.default else None
         if local is not None:
@@ -65,14 +68,14 @@ def initial_state(spec: str, choices: TrunkWeights) -> dict[str, torch.Tensor] |
 
 
 def load_initial_weights(net: nn.Module, spec: str, choices: TrunkWeights) -> None:
-    """What every trunk builder calls: resolve `spec` and load it into `net` (the classifier's keys ignored)."""
+    """Resolve `spec` and load it into `net` (the classifier's keys ignored); every trunk builder calls this."""
     state = initial_state(spec, choices)
     if state is not None:
         load_trunk_state(net, state, choices.classifier, spec or choices.default)
 
 
 def offline_copy(weights: WeightsEnum) -> Path | None:
-    """A local copy of a torchvision weights file: torch hub's cache, or a package of OFFLINE_PACKAGES."""
+    """Find a local copy of a torchvision weights file: torch hub's cache, or a package of OFFLINE_PACKAGES."""
     name = weights.url.rsplit("/", 1)[-1]
     cached = Path(torch.hub.get_dir()) / "checkpoints" / name
     if cached.is_file():
@@ -85,7 +88,7 @@ def offline_copy(weights: WeightsEnum) -> Path | None:
 
 
 def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state dict from a `.safetensors` or `.pth`/`.pt` file (tensors only: `weights_only=True`).
+    """Load a state dict from a `.safetensors` or `.pth`/`.pt` file (tensors only: `weights_only=True`).
 
     Training checkpoints that wrap the weights as {"state_dict": ...} and keys prefixed with
     "module." (saved from DataParallel, as the MFNet authors' release is) are unwrapped.

@@ -28,7 +28,7 @@ _available: bool | None = None
 
 
 def vision_msgs_available() -> bool:
-    """True when vision_msgs imports and its type support loads (a half-installed package counts as absent)."""
+    """Return True when vision_msgs imports and its type support loads (a half-installed package counts as absent)."""
     global _available
     if _available is None:
         try:
@@ -48,7 +48,7 @@ def labels_location(node_name: str, tasks: list[str]) -> str:
 
 
 def classification(header: Header, head: HeadResult, top_k: int = TOP_K) -> Classification:
-    """A task's top-k classes, highest score first."""
+    """Build a task's top-k classes, highest score first."""
     probs = np.asarray(head.probs, dtype=np.float64).ravel()
     order = np.argsort(-probs, kind="stable")[:top_k]
     msg = Classification(header=header)

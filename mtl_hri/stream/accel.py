@@ -94,7 +94,7 @@ def time_call(fn: Callable[[], object], device: torch.device, repeats: int = 5) 
 
 def choose_window_forward(model: nn.Module, example: torch.Tensor, requested: str, device: torch.device,
                           autocast: Callable) -> tuple[str, Callable[[torch.Tensor], object], dict[str, float]]:
-    """The window forward to serve with, and the ms each candidate measured at warm-up on `example`."""
+    """Pick the window forward to serve with; return it and the ms each candidate measured at warm-up on `example`."""
     if requested not in ACCELS:
         raise ValueError(f"unknown accel '{requested}' ({', '.join(ACCELS)})")
 

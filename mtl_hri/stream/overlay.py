@@ -24,7 +24,7 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour
 
 
 def draw_overlay(rgb: np.ndarray, info: OverlayInfo, top_k: int = 3) -> np.ndarray:
-    """Returns a new RGB image with the overlay drawn on a copy of `rgb`."""
+    """Return a new RGB image with the overlay drawn on a copy of `rgb`."""
     img = np.ascontiguousarray(rgb).copy()
     h, w = img.shape[:2]
     s = max(0.4, min(w, h) / 900)

@@ -59,8 +59,11 @@ class RateMeter:
 
 def time_samples(fn: Callable[[], object], repeats: int, warmup: int = 1,
                  sync: Callable[[], None] | None = None) -> RollingStats:
-    """Milliseconds of `repeats` calls of `fn` after `warmup` untimed ones; `sync` (a CUDA synchronise) runs
-    before each clock reading, so that asynchronous work is inside the sample that launched it."""
+    """Time `repeats` calls of `fn` in milliseconds, after `warmup` untimed ones.
+
+    `sync` (a CUDA synchronise) runs before each clock reading, so that asynchronous work is inside the sample that
+    launched it.
+    """
     for _ in range(warmup):
         fn()
     samples = RollingStats(size=max(repeats, 1))

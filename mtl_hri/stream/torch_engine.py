@@ -1,5 +1,7 @@
-"""The PyTorch engine: batches windows (or streamed frames) of several cameras into one forward pass,
-on the CPU or on CUDA with the fast path of `accel.py`."""
+"""The PyTorch engine: batches windows (or streamed frames) of several cameras into one forward pass.
+
+It runs on the CPU, or on CUDA with the fast path of `accel.py`.
+"""
 from __future__ import annotations
 
 import logging
@@ -38,7 +40,7 @@ class TorchEngine(EngineBase):
         self.set_streaming(streaming)
 
     def _warm_up(self, accel: str) -> tuple[str, Callable]:
-        """Runs every path once so the first decision is not slow, and picks the fastest window forward."""
+        """Run every path once so the first decision is not slow, and pick the fastest window forward."""
         spec = self.spec
         clip = self.normalize(np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8))
         chosen, forward, self.warmup_ms = choose_window_forward(self.model, clip, accel, self.device, self._autocast)

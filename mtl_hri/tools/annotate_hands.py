@@ -30,7 +30,7 @@ def frame_count(path: Path) -> int:
 
 
 def _jobs_from_manifest(manifest: Path, overwrite: bool) -> tuple[list[dict[str, str]], list[int], list[str]]:
-    """The manifest's rows, the indices of those to annotate, and its columns (plus `hands`)."""
+    """Read the manifest's rows, the indices of those to annotate, and its columns (plus `hands`)."""
     with open(manifest, newline="") as f:
         reader = csv.DictReader(f)
         rows, columns = list(reader), list(reader.fieldnames or [])

@@ -28,7 +28,7 @@ IMAGE_TOPIC = "/camera/image_raw"
 
 
 def synthetic_video(out: Path, clips_per_class: int, seed: int) -> tuple[Path, list[SequenceClip], float]:
-    """Renders every class `clips_per_class` times in a shuffled order into one MP4."""
+    """Render every class `clips_per_class` times in a shuffled order into one MP4."""
     cfg = SynthConfig(seed=seed)
     rng = np.random.default_rng(seed)
     classes = [(t, c) for t, labels in HRI_LABELS.items() for c in labels[1:]] + [("none", "none")]
@@ -38,8 +38,11 @@ def synthetic_video(out: Path, clips_per_class: int, seed: int) -> tuple[Path, l
 
 
 def score_clips(truths: list[SequenceClip], decisions: list[tuple[int, str, str]], tail: int) -> list[dict]:
-    """Per clip: the most frequent decision of its task from its start to `tail` frames after its end
-    (the window trails the frames), and whether it is the truth (for idle clips: mostly `none`)."""
+    """Per clip: the most frequent decision of its task from its start to `tail` frames after its end.
+
+    The tail is there because the window trails the frames. Each clip also says whether that decision is the truth (for
+    idle clips: mostly `none`).
+    """
     rows = []
     for t in truths:
         seen = [(a, g) for f, a, g in decisions if t.start <= f < t.end + tail]
@@ -62,7 +65,7 @@ def spin_until_quiet(node, seconds: float = 2.0) -> None:
 
 
 def frame_index(image_stamps: dict[int, str], stamp, order: list[int] | None = None) -> int:
-    """The position of a frame stamp among the stamps the camera sent (frames arrive in order)."""
+    """Find the position of a frame stamp among the stamps the camera sent (frames arrive in order)."""
     import bisect
 
     order = order if order is not None else sorted(image_stamps)
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("demo_out"), help="where to write the PNG and summary")
     parser.add_argument("--domain-id", type=int, help="ROS_DOMAIN_ID (default: random)")
     parser.add_argument("--synthetic", type=int, default=0, metavar="N",
-                        help="play N freshly rendered synthetic clips per class and score the decisions against the truth")
+                        help="play N freshly rendered synthetic clips per class and score the decisions against "
+                             "the truth")
     parser.add_argument("--seed", type=int, default=100,
                         help="seed of the synthetic sequence (the training sets used seeds 0 and 1)")
     args = parser.parse_args(argv)
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     recognizer = RosProcess("recognizer", ["-r", f"__ns:={NAMESPACE}", "-r", f"image:={IMAGE_TOPIC}", *model],
                             env, args.out)
     publisher = RosProcess("video_publisher", ["-r", f"image:={IMAGE_TOPIC}", "-p", f"video:={video}",
-                                               "-p", f"rate:={float(args.rate)}", "-p", f"loop:={'false' if truths else 'true'}",
+                                               "-p", f"rate:={float(args.rate)}",
+                                               "-p", f"loop:={'false' if truths else 'true'}",
                                                "-p", f"wait_for_subscribers:={2 if truths else 0}",
                                                "-p", "frame_id:=camera"], env, args.out)
     last = ("", "")

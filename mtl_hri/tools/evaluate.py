@@ -1,6 +1,7 @@
-"""`mtl-hri-eval`: score a model directory on a data split, with PNG plots and a JSON report;
-or compare runs (STL vs MTL) in the layout of the tables of Spathis, Kardaris and Maragos, "Multi-task Learning
-For Joint Action and Gesture Recognition" (2025).
+"""`mtl-hri-eval`: score a model directory on a data split, with PNG plots and a JSON report; or compare runs.
+
+Runs (STL vs MTL) are compared in the layout of the tables of Spathis, Kardaris and Maragos, "Multi-task Learning For
+Joint Action and Gesture Recognition" (2025).
 
     mtl-hri-eval --model runs/x/best --data config/data/synthetic.yaml --split test --out runs/x/eval
     mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint
@@ -58,8 +59,10 @@ def print_report(result: dict) -> None:
 
 
 def compare(runs: list[Path]) -> str:
-    """One row per run, one top-1 column per task (a missing task: the run did not learn it), like Spathis et al.'s
-    tables."""
+    """Tabulate runs: one row per run, one top-1 column per task, like Spathis et al.'s tables.
+
+    A missing task is one the run did not learn.
+    """
     reports = []
     for run in runs:
         candidates = (run / "eval" / "eval.json", run / "best" / "eval.json")

@@ -1,4 +1,4 @@
-"""`mtl-hri-train --config config/train/<name>.yaml [--resume] [--set key=value ...]`"""
+"""`mtl-hri-train --config config/train/<name>.yaml [--resume] [--set key=value ...]`."""
 from __future__ import annotations
 
 import argparse

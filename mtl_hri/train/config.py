@@ -15,8 +15,11 @@ from .losses import LossConfig
 
 @dataclass
 class OptimConfig:
-    """The recipe of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops
-    2019) by default: SGD + Nesterov, wd 5e-4, triangular cyclic LR 5e-4..5e-3."""
+    """The optimiser recipe, by default SGD + Nesterov, wd 5e-4, triangular cyclic LR 5e-4..5e-3.
+
+    The default is the recipe of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV
+    Workshops 2019).
+    """
 
     name: str = "sgd"  # sgd | adamw
     momentum: float = 0.9
@@ -68,9 +71,10 @@ class TrainConfig:
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """A TrainConfig from YAML, checked as data; `data` is resolved relative to the YAML's directory if not absolute.
+    """Load a TrainConfig from YAML, checked as data; a relative `data` is resolved against the YAML's directory.
 
-    `overrides` map dotted keys ("optim.lr_max") to values that replace or add to the YAML's."""
+    `overrides` map dotted keys ("optim.lr_max") to values that replace or add to the YAML's.
+    """
     path = Path(path)
     where = f"train config {path}"
     values = yaml.safe_load(path.read_text()) or {}

@@ -32,7 +32,7 @@ def confusion_matrix(targets: np.ndarray, predictions: np.ndarray, n_classes: in
 
 
 def classification_metrics(probs: np.ndarray, targets: np.ndarray) -> TaskMetrics:
-    """probs (N, C), targets (N,) with -1 = unlabelled (ignored)."""
+    """Score probs (N, C) against targets (N,), where -1 = unlabelled (ignored)."""
     keep = targets >= 0
     probs, targets = probs[keep], targets[keep]
     n, c = probs.shape if probs.ndim == 2 else (0, 0)

@@ -1,5 +1,7 @@
-"""Training state (optimizer, weighting, RNG, counters) saved without pickle: tensors go to
-safetensors, everything else to JSON, so resuming never unpickles a file."""
+"""Training state (optimizer, weighting, RNG, counters) saved without pickle.
+
+Tensors go to safetensors, everything else to JSON, so resuming never unpickles a file.
+"""
 from __future__ import annotations
 
 import json

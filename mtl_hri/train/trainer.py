@@ -34,7 +34,10 @@ def triangular_lr(epoch: float, cfg: OptimConfig) -> float:
 
 
 def make_optimizer(model: torch.nn.Module, extra: torch.nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer:
-    """Groups: weights (decayed), norms/biases and learned loss weights (not decayed), cross-stitch α (lr x mult)."""
+    """Build the optimizer over three groups of parameters.
+
+    Groups: weights (decayed), norms/biases and learned loss weights (not decayed), cross-stitch α (lr x mult).
+    """
     sharing = getattr(model, "sharing", None)
     alpha = {id(p) for p in (sharing.cross_stitch_parameters() if hasattr(sharing, "cross_stitch_parameters") else [])}
     decay, no_decay, stitch = [], [], []
@@ -68,7 +71,7 @@ class Distributed:
 
 
 def setup_distributed() -> Distributed:
-    """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; gloo on the CPU, nccl on GPUs."""
+    """Join the process group that torchrun's WORLD_SIZE/RANK/LOCAL_RANK describe; gloo on the CPU, nccl on GPUs."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
         return Distributed()

@@ -1,5 +1,7 @@
-"""Task weighting schemes compared by Spathis, Kardaris and Maragos, "Multi-task Learning For Joint Action and
-Gesture Recognition" (2025): average, DWA, uncertainty.
+"""Task weighting schemes: average, DWA, uncertainty.
+
+They are the schemes compared by Spathis, Kardaris and Maragos, "Multi-task Learning For Joint Action and Gesture
+Recognition" (2025).
 
 All schemes *sum* weighted task losses. Average uses weight 1 per task, and DWA's weights sum to
 K (the number of tasks), so both start from the same total and keep the same scale.
@@ -38,11 +40,11 @@ class TaskWeighting(nn.Module):
         raise NotImplementedError
 
     def weights(self) -> dict[str, float]:
-        """Current multiplier of each task's loss, for logging."""
+        """Return the current multiplier of each task's loss, for logging."""
         raise NotImplementedError
 
     def end_epoch(self, epoch_losses: dict[str, float]) -> None:
-        """Called once per epoch with each task's mean loss over that epoch."""
+        """Take each task's mean loss over the epoch just ended (called once per epoch)."""
 
 
 class AverageWeighting(TaskWeighting):

@@ -1,5 +1,8 @@
-"""`mtl-hri-bench e2e`: through real DDS on loopback, in separate processes: latency, drops, lag trend and
-memory of the recognizer, compared with the naive node, and the camera rates it sustains."""
+"""`mtl-hri-bench e2e`: latency, drops, lag trend and memory of the recognizer, through real DDS on loopback.
+
+Each node runs in its own process; the recognizer is compared with the naive node, and the camera rates it sustains
+are found.
+"""
 from __future__ import annotations
 
 import argparse
@@ -48,7 +51,7 @@ class E2ERow:
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process, from /proc."""
+    """Read the (current, peak) resident memory of a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 

@@ -1,5 +1,7 @@
-"""`mtl-hri-bench engine`: the node's engine without DDS: upload to results on the host, per window and per
-streamed frame, for each backend, precision, window forward and camera count."""
+"""`mtl-hri-bench engine`: the node's engine without DDS, from upload to results on the host.
+
+Timed per window and per streamed frame, for each backend, precision, window forward and camera count.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +14,8 @@ import torch
 from tqdm import tqdm
 
 from ...data.labels import HRI_LABELS
-from ...model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
+from ...model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir, trunk_names
 from ...model.export import export_model_dir
-from ...model import trunk_names
 from ...stream.accel import ACCELS
 from ...stream.engine import BACKENDS, PRECISIONS, create_engine
 from ...stream.onnx_engine import has_onnx_export
@@ -40,7 +41,7 @@ class EngineRow:
 
 
 def engine_model_dirs(args: argparse.Namespace) -> list[Path]:
-    """The model directories to time: those named, plus an untrained one per --trunks entry."""
+    """List the model directories to time: those named, plus an untrained one per --trunks entry."""
     dirs = [Path(m) for m in args.models]
     for trunk in args.trunks:
         arch = ArchConfig(trunk=trunk)

@@ -11,8 +11,7 @@ import torch
 from tqdm import tqdm
 
 from ...data.labels import HRI_LABELS
-from ...model import ArchConfig, InputSpec, ModelCard, build_model
-from ...model import sharing_names, trunk_names
+from ...model import ArchConfig, InputSpec, ModelCard, build_model, sharing_names, trunk_names
 from ...model.flops import count_parameters, gmacs
 from ...model.lws import LWSSharing
 from .report import fmt_timing, print_table

@@ -1,6 +1,8 @@
-"""A deliberately naive recognizer, for benchmarks only: inference runs inside the image callback and
-the whole window is recomputed on every frame, with a reliable depth-10 queue (a common first attempt).
-It publishes `hands` like the real node, so the same listener measures both."""
+"""A deliberately naive recognizer, for benchmarks only (a common first attempt).
+
+Inference runs inside the image callback and the whole window is recomputed on every frame, with a reliable depth-10
+queue. It publishes `hands` like the real node, so the same listener measures both.
+"""
 from __future__ import annotations
 
 import collections

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def script(name: str) -> str:
-    """The console script installed beside this interpreter."""
+    """Return the console script installed beside this interpreter."""
     path = Path(sys.executable).parent / name
     if not path.exists():
         raise FileNotFoundError(f"console script '{name}' is not installed beside {sys.executable}")

@@ -15,7 +15,9 @@ class Timing:
 
 
 def time_calls(fn: Callable[[], object], repeats: int, warmup: int = 2) -> Timing:
-    """p50 / p99 of `repeats` calls after `warmup` untimed ones. No device synchronisation: every call timed
-    here returns its results on the host."""
+    """Time p50 / p99 of `repeats` calls after `warmup` untimed ones.
+
+    No device synchronisation: every call timed here returns its results on the host.
+    """
     samples = time_samples(fn, repeats, warmup)
     return Timing(samples.percentile(50), samples.percentile(99), len(samples))
