@@ -24,7 +24,7 @@ def ros_env() -> dict[str, str]:
 
 
 def make_model_dir(directory: Path, labels: dict[str, list[str]] = SMALL_LABELS, seed: int = 0) -> Path:
-    """A real model directory with random weights (no download, no ImageNet file needed)."""
+    """Make a real model directory with random weights (no download, no ImageNet file needed)."""
     torch.manual_seed(seed)
     model = build_model(ArchConfig(), labels, pretrained=False)
     card = ModelCard(name="test_model", arch=ArchConfig(), labels=labels,
@@ -47,7 +47,7 @@ def footage() -> Path:
 
 @pytest.fixture(scope="session")
 def ros(ros_env):
-    """rclpy initialised once for the run (loopback DDS, this run's domain)."""
+    """Initialise rclpy once for the run (loopback DDS, this run's domain)."""
     import rclpy
 
     rclpy.init()

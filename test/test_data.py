@@ -18,7 +18,14 @@ import yaml
 from torch.utils.data import DataLoader
 
 from mtl_hri.data.clips import (
-    AugmentConfig, ClipDataset, SamplingConfig, clip_indices, collate, crop_frames, crop_hands, random_geometry,
+    AugmentConfig,
+    ClipDataset,
+    SamplingConfig,
+    clip_indices,
+    collate,
+    crop_frames,
+    crop_hands,
+    random_geometry,
     window_length,
 )
 from mtl_hri.data.composite import CompositeConfig, CompositeMTLDataset, load_composite_config, load_datasets
@@ -61,7 +68,7 @@ def coded_frames(n: int, width: int = 64, height: int = 48) -> np.ndarray:
 
 
 def frame_ids(frames: np.ndarray) -> np.ndarray:
-    """Indices coded by `coded_frames`, from (n, H, W, 3) or (n, 3, H, W) frames of any crop."""
+    """Decode the indices coded by `coded_frames`, from (n, H, W, 3) or (n, 3, H, W) frames of any crop."""
     if frames.shape[1] == 3:
         frames = frames.transpose(0, 2, 3, 1)
     med = np.median(frames.reshape(len(frames), -1, 3), axis=1)
@@ -92,8 +99,8 @@ def write_hand_csv(path: Path, track: HandTrack) -> Path:
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible"])
-        for t, ((l, r), (lv, rv)) in enumerate(zip(track.xy, track.visible)):
-            out.writerow([t + track.first_frame, l[0], l[1], int(lv), r[0], r[1], int(rv)])
+        for t, ((left, right), (lv, rv)) in enumerate(zip(track.xy, track.visible)):
+            out.writerow([t + track.first_frame, left[0], left[1], int(lv), right[0], right[1], int(rv)])
     return path
 
 

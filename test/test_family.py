@@ -1,5 +1,8 @@
-"""Every trunk x sharing combination: builds, trains a step through all losses, saves/loads bit-identically,
-exports to ONNX matching PyTorch within 1e-3, and serves through the engine the node uses."""
+"""Every trunk x sharing combination builds, trains, saves, exports and serves.
+
+Each trains a step through all losses, saves/loads bit-identically, exports to ONNX matching PyTorch within 1e-3, and
+serves through the engine the node uses.
+"""
 import numpy as np
 import pytest
 import torch
@@ -8,8 +11,8 @@ from mtl_hri.data.targets import Targets
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, load_model_dir, save_model_dir
 from mtl_hri.model.export import export_onnx, verify_onnx
 from mtl_hri.model.factory import available
-from mtl_hri.stream.preprocess import geometry_for
 from mtl_hri.stream.engine import create_engine
+from mtl_hri.stream.preprocess import geometry_for
 from mtl_hri.train.losses import LossConfig, mtl_losses
 from mtl_hri.train.weighting import build_weighting
 

@@ -41,7 +41,7 @@ def greeter(ros, ros_env, tmp_path):
 
 
 def say(node, pubs, gesture: str, seconds: float, confidence: float = 0.9) -> None:
-    """What the recognizer publishes at 15 Hz while a person makes `gesture`."""
+    """Publish what the recognizer publishes at 15 Hz while a person makes `gesture`."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pubs["gesture"].publish(String(data=gesture))
@@ -82,7 +82,8 @@ def test_synthetic_person_drives_the_tree_through_the_recognizer(ros, ros_env, t
     """End to end over DDS: rendered clips -> video_publisher -> recognizer (bundled model) -> greeter tree.
 
     A person stands idle, waves, points left, then right; then the camera stops. The tree must greet,
-    turn left, turn right and, with nobody seen for lost_timeout, fall back to idle."""
+    turn left, turn right and, with nobody seen for lost_timeout, fall back to idle.
+    """
     import subprocess
 
     from mtl_hri.data.synth import SynthConfig, write_sequence
@@ -112,7 +113,8 @@ def test_synthetic_person_drives_the_tree_through_the_recognizer(ros, ros_env, t
         stopped = time.monotonic()
         spin_until(listener, lambda: states[-1][1] == "idle" and states[-1][0] > stopped, 6)
         seen = [s for _, s in states]
-        gestures = [g for i, g in enumerate(listener.received.gestures) if i == 0 or g != listener.received.gestures[i - 1]]
+        gestures = [g for i, g in enumerate(listener.received.gestures)
+                    if i == 0 or g != listener.received.gestures[i - 1]]
         context = f"tree states {seen}; decided gestures {gestures}; truth {truths}"
         assert seen[0] == "idle" and "halted" not in seen, context
         turns = [s for s in seen if s in ("greeting", "turning_left", "turning_right")]

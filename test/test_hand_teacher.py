@@ -36,7 +36,7 @@ def test_sides_follow_mediapipe_handedness_and_mirroring():
 
 @pytest.fixture(scope="module")
 def hand_video(tmp_path_factory) -> Path:
-    """A camera panning across a real raised hand (2x zoom), then across the bare wall beside it."""
+    """Film a camera panning across a real raised hand (2x zoom), then across the bare wall beside it."""
     photo = cv2.imread(str(fetch_verified({cache_dir() / PHOTO[0]: PHOTO})[0]))
     frames = []
     for k in range(HAND_FRAMES + WALL_FRAMES):

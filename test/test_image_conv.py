@@ -79,7 +79,8 @@ def test_mono16(encoding, bigendian):
     assert np.array_equal(out[..., 0], RGB[..., 1])
 
 
-@pytest.mark.parametrize("encoding, order", [("yuv422", "uyvy"), ("uyvy", "uyvy"), ("yuyv", "yuyv"), ("yuv422_yuy2", "yuyv")])
+@pytest.mark.parametrize("encoding, order",
+                         [("yuv422", "uyvy"), ("uyvy", "uyvy"), ("yuyv", "yuyv"), ("yuv422_yuy2", "yuyv")])
 @pytest.mark.parametrize("pad", [0, 6])
 def test_yuv422_matches_reference(encoding, order, pad):
     packed = yuv_packed(RGB, order)
@@ -91,7 +92,8 @@ def test_yuv422_matches_reference(encoding, order, pad):
 
 
 def test_every_declared_encoding_is_tested():
-    tested = set(EIGHT_BIT) | set(SIXTEEN) | {"mono8", "8UC1", "mono16", "16UC1", "yuv422", "uyvy", "yuyv", "yuv422_yuy2"}
+    tested = set(EIGHT_BIT) | set(SIXTEEN) | {"mono8", "8UC1", "mono16", "16UC1",
+                                              "yuv422", "uyvy", "yuyv", "yuv422_yuy2"}
     assert tested == set(ENCODINGS)
 
 

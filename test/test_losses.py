@@ -9,7 +9,10 @@ from mtl_hri.model.dsnt import dsnt, gaussian_heatmap, spatial_softmax
 from mtl_hri.model.network import MTLOutput
 from mtl_hri.train.losses import LossConfig, hand_loss, masked_cross_entropy, mtl_losses, slice_targets
 from mtl_hri.train.weighting import (
-    AverageWeighting, DWAWeighting, UncertaintyWeighting, build_weighting,
+    AverageWeighting,
+    DWAWeighting,
+    UncertaintyWeighting,
+    build_weighting,
 )
 
 H = W = 16

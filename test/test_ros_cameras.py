@@ -7,7 +7,6 @@ from rclpy.executors import SingleThreadedExecutor
 from mtl_hri.tools.bench.listener import OutputListener
 from mtl_hri.tools.bench.procs import RosProcess
 
-
 NS = "/mtl_hri_multi"
 CAMERAS = {"front": ("/multi/front/image", "front_optical", 15.0), "left": ("/multi/left/image", "left_optical", 10.0)}
 

@@ -31,7 +31,8 @@ def run(ros, ros_env, model_dir, footage, tmp_path_factory):
         publisher_code = publisher.stop()
         n_actions = len(listener.received.actions)
         spin_for(listener, 3.5)  # the camera has stopped
-        after_stop = listener.received.actions[n_actions:], listener.diagnostic_values(), listener.received.diagnostics[-1]
+        after_stop = (listener.received.actions[n_actions:], listener.diagnostic_values(),
+                      listener.received.diagnostics[-1])
         recognizer_code = recognizer.stop()
         yield listener, recognizer, publisher_code, recognizer_code, after_stop, running
     finally:

@@ -65,7 +65,8 @@ def test_cross_stitch_units_sit_where_configured_with_the_configured_init():
     chosen = CrossStitchSharing(TinyTrunk, TASKS, ArchConfig(cross_stitch_stages=[2, 0], cross_stitch_init=(0.7, 0.3)))
     assert sorted(chosen.units) == ["0", "2"]
     three = CrossStitchSharing(TinyTrunk, ["a", "b", "c"], ArchConfig(cross_stitch_init=(0.8, 0.2)))
-    assert torch.allclose(three.units["1"].alpha[..., 0], torch.tensor([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]]))
+    assert torch.allclose(three.units["1"].alpha[..., 0],
+                          torch.tensor([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]]))
     with pytest.raises(ValueError, match="outside"):
         CrossStitchSharing(TinyTrunk, TASKS, ArchConfig(cross_stitch_stages=[3]))
 
@@ -186,7 +187,8 @@ def test_model_dir_round_trip_is_bit_identical(tmp_path, sharing):
             for a in model.sharing.cross_stitch_parameters():
                 a.add_(0.01 * torch.randn(a.shape))
     model.eval()
-    save_model_dir(model, ModelCard(name=f"rt_{sharing}", arch=dataclasses.replace(arch), labels=SMALL_LABELS), tmp_path)
+    save_model_dir(model, ModelCard(name=f"rt_{sharing}", arch=dataclasses.replace(arch), labels=SMALL_LABELS),
+                   tmp_path)
     loaded, card = load_model_dir(tmp_path)
     assert card.arch == arch
     x = clip(3)

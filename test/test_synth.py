@@ -96,8 +96,10 @@ def _skin_distance(clip: synth.Clip, t: int, side: int, radius: int) -> int:
 
 @pytest.mark.parametrize("task,label", CLASSES)
 def test_keypoints_are_the_drawn_hand_centres(task, label):
-    """Without shake the pixel under every visible keypoint is skin-coloured (exactly, but for the rare
-    anti-aliased fringe of an occluder one pixel away)."""
+    """Without shake the pixel under every visible keypoint is skin-coloured.
+
+    Exactly so, but for the rare anti-aliased fringe of an occluder one pixel away.
+    """
     clip = _clip(SynthConfig(background="plain", photometric=False, shake=False), task, label)
     for t, side in zip(*np.nonzero(clip.visible)):
         assert _skin_distance(clip, t, side, 0) <= 8, (t, side)

@@ -1,5 +1,7 @@
-"""The one MP4 writer: what it writes decodes frame-exact with mtl_hri.data.video (both backends, after
-seeks), it refuses frames OpenCV would drop, and a synthetic sequence's truth indexes its frames."""
+"""The one MP4 writer: what it writes decodes frame-exact with mtl_hri.data.video (both backends, after seeks).
+
+It refuses frames OpenCV would drop, and a synthetic sequence's truth indexes its frames.
+"""
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,7 @@
-"""The label registry: the label sets it derives are the bundled model's, its mirror pairs are the synthetic
-configs' flips, it refuses inconsistent entries, and a new label needs nothing but its entry to render."""
+"""The label registry: its label sets are the bundled model's, its mirror pairs the synthetic configs' flips.
+
+It refuses inconsistent entries, and a new label needs nothing but its entry to render.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +69,11 @@ def test_a_new_label_is_one_registry_entry(monkeypatch):
 
 
 def test_rendering_is_the_bytes_the_bundled_model_was_trained_on():
-    """Every label at a small size, shake and photometric effects on; the digest was taken with the
-    renderer before it was split into modules, so a change of any random draw or drawing call shows here."""
+    """Every label at a small size, shake and photometric effects on.
+
+    The digest was taken with the renderer before it was split into modules, so a change of any random draw or
+    drawing call shows here.
+    """
     classes = [(task, name) for task in ("action", "gesture") for name in labels.HRI_LABELS[task][1:]]
     cfg = SynthConfig(width=64, height=48, n_frames=(24, 26), background="procedural")
     digest = hashlib.sha256()

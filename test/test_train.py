@@ -1,5 +1,7 @@
-"""Training on a tiny synthetic set: the loss falls and accuracy beats chance; resuming reproduces an
-uninterrupted run exactly; a 2-process DDP (gloo) run completes; STL configs train one head."""
+"""Training on a tiny synthetic set: the loss falls and accuracy beats chance.
+
+Resuming reproduces an uninterrupted run exactly; a 2-process DDP (gloo) run completes; STL configs train one head.
+"""
 import json
 import math
 import os
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def tiny_set(tmp_path_factory):
-    """A tiny synthetic set (2 clips per class, 96x72) and a recipe for a small, fast model."""
+    """Make a tiny synthetic set (2 clips per class, 96x72) and a recipe for a small, fast model."""
     d = tmp_path_factory.mktemp("tiny")
     generate(SynthConfig(width=96, height=72, n_frames=(24, 28), min_segment=24, clips_per_class=3, idle_clips=3,
                          splits=(0.67, 0.33, 0.0), background="procedural", seed=3), d / "synth", progress=False)

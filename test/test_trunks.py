@@ -1,5 +1,8 @@
-"""The 3D-CNN trunks: torchvision's 18-layer video ResNets and MFNet-3D (the trunk of Kapidis et al., "Multitask
-Learning to Improve Egocentric Action Recognition", ICCV Workshops 2019)."""
+"""The 3D-CNN trunks: torchvision's 18-layer video ResNets and MFNet-3D.
+
+MFNet-3D is the trunk of Kapidis et al., "Multitask Learning to Improve Egocentric Action Recognition" (ICCV Workshops
+2019).
+"""
 import logging
 import pickle
 
@@ -34,7 +37,7 @@ def clip(batch=1, t=8, size=64, seed=0):
 
 
 def torchvision_state(seed=0):
-    """A torchvision-format MC3-18 state dict, classifier (fc.*) included."""
+    """Make a torchvision-format MC3-18 state dict, classifier (fc.*) included."""
     torch.manual_seed(seed)
     return video.mc3_18(num_classes=400).state_dict()
 
@@ -165,7 +168,7 @@ def test_every_trunk_reads_trunk_weights(name):
 
 
 def mobilenet_key(key: str) -> str:
-    """A TSM trunk key -> the torchvision MobileNetV2 key it was loaded from (a shifted block keeps `conv`)."""
+    """Map a TSM trunk key to the torchvision MobileNetV2 key it was loaded from (a shifted block keeps `conv`)."""
     _, stage, _, layer, rest = key.split(".", 4)
     return f"features.{STAGE_STARTS[int(stage)] + int(layer)}.{rest}"
 
@@ -223,10 +226,12 @@ def test_flops_count_a_multiply_add_as_two():
 
 
 def test_mfnet_size_and_cost_match_the_paper():
-    """The paper: 8.0 M parameters and 11.1 GFLOPs (multiply-adds) per 16x224x224 clip, with its 400-way
-    Kinetics classifier (768*400 + 400 = 0.31 M parameters). The trunk alone has 7.69 M, with that
+    """The MFNet paper: 8.0 M parameters and 11.1 GFLOPs (multiply-adds) per 16x224x224 clip, classifier included.
+
+    Its 400-way Kinetics classifier has 768*400 + 400 = 0.31 M parameters. The trunk alone has 7.69 M, with that
     classifier 8.00 M. We count 11.05 G multiply-adds in convolutions only (no BN, ReLU, pooling,
-    additions; the classifier adds 0.0003 G). Counted on the meta device: no compute."""
+    additions; the classifier adds 0.0003 G). Counted on the meta device: no compute.
+    """
     with torch.device("meta"):
         trunk = TRUNKS["mfnet3d"](ArchConfig(trunk="mfnet3d"), False)
         macs = gmacs(trunk, torch.empty(1, 16, 3, 224, 224))

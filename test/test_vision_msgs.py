@@ -109,7 +109,7 @@ def with_paths(env: dict[str, str], additions: dict[str, str]) -> dict[str, str]
 
 @pytest.fixture(scope="session")
 def vision_env(ros_env) -> dict[str, str]:
-    """The loopback ROS env plus the built vision_msgs (`make test` installs this tree's mtl_hri first)."""
+    """Return the loopback ROS env plus the built vision_msgs (`make test` installs this tree's mtl_hri first)."""
     missing = [tool for tool in ("cmake", "cc", "c++") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"cannot build the vision_msgs fixture: {', '.join(missing)} not found")
@@ -175,7 +175,7 @@ class JsonLinesProcess:
 
 
 def read_database(location: str) -> dict[str, list[str]]:
-    """The parameters a VisionInfo.database_location (`<node>:<param>,...`) names, read from that node."""
+    """Read the parameters a VisionInfo.database_location (`<node>:<param>,...`) names from that node."""
     from rclpy.parameter import parameter_value_to_python
     from rclpy.parameter_client import AsyncParameterClient
 
@@ -209,7 +209,8 @@ def run(ros, vision_env, model_dir, footage, tmp_path_factory):
 
     def context() -> str:
         return (f"\nrecognizer:\n{recognizer.log()[-3000:]}\npublisher:\n{publisher.log()[-1500:]}"
-                f"\nprobe stderr:\n{probe.stderr()[-2000:]}" + (f"\nlate stderr:\n{late.stderr()[-2000:]}" if late else ""))
+                f"\nprobe stderr:\n{probe.stderr()[-2000:]}"
+                + (f"\nlate stderr:\n{late.stderr()[-2000:]}" if late else ""))
 
     try:
         assert probe.wait_for(lambda: probe.of("ready"), 30), "the subscriber process did not start" + context()

@@ -1,7 +1,8 @@
 """The node's worker survives a failure in every stage: injected into a real node, in this process, fed over DDS.
 
 Each failure must be caught, counted per stage, raise /diagnostics to ERROR, and leave the worker running, so
-that decisions come back as soon as the cause is gone."""
+that decisions come back as soon as the cause is gone.
+"""
 import threading
 import time
 
