@@ -34,7 +34,7 @@ def good(tmp_path_factory) -> dict:
 
 
 def refused(directory: Path, text: str | bytes) -> str:
-    """The ModelLoadError message for a model.json holding `text`, from both loaders."""
+    """Return the ModelLoadError message for a model.json holding `text`, from both loaders."""
     directory.mkdir(exist_ok=True)
     path = directory / CARD_FILE
     path.write_bytes(text if isinstance(text, bytes) else text.encode())

@@ -7,8 +7,8 @@ import torch
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
 from mtl_hri.model.export import STREAM_FILE, WINDOW_FILE, export_onnx, verify_onnx
 from mtl_hri.stream import FrameWindow
-from mtl_hri.stream.onnx_engine import OnnxEngine
 from mtl_hri.stream.engine import create_engine
+from mtl_hri.stream.onnx_engine import OnnxEngine
 from mtl_hri.stream.preprocess import resize_crop
 from mtl_hri.stream.torch_engine import TorchEngine
 

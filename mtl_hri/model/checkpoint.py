@@ -35,7 +35,7 @@ def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> 
 
 
 def load_card(directory: str | Path) -> ModelCard:
-    """The card of a model directory, checked as data; ModelLoadError with a one-line reason otherwise."""
+    """Load the card of a model directory, checked as data; ModelLoadError with a one-line reason otherwise."""
     path = Path(directory) / CARD_FILE
     try:
         text = path.read_bytes().decode("utf-8")

@@ -100,7 +100,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, values: Any, where: str = "model card") -> ModelCard:
-        """A card from parsed JSON, its types and ranges checked; ValueError naming the field otherwise."""
+        """Build a card from parsed JSON, its types and ranges checked; ValueError naming the field otherwise."""
         card = schema.from_dict(cls, values, where)
         card.validate(where)
         return card

@@ -1,5 +1,7 @@
-"""What every inference engine shares: result types, device and precision resolution, the base engine and
-`create_engine`, which picks the PyTorch or the ONNX Runtime engine for a model directory."""
+"""What every inference engine shares: result types, device and precision resolution, the base engine, a factory.
+
+The factory, `create_engine`, picks the PyTorch or the ONNX Runtime engine for a model directory.
+"""
 from __future__ import annotations
 
 import time
@@ -91,8 +93,11 @@ Window = tuple[np.ndarray, Sequence[FrameGeometry]]  # (T, size, size, 3) uint8 
 
 
 class EngineBase:
-    """What every backend shares. Backends implement `infer_many` and `step_many`, which take and return
-    explicit stream states so one engine can serve many cameras; `infer` / `step` keep one internal stream."""
+    """What every backend shares.
+
+    Backends implement `infer_many` and `step_many`, which take and return explicit stream states so one engine can
+    serve many cameras; `infer` / `step` keep one internal stream.
+    """
 
     backend: str  # "torch" or "onnxruntime"
     card: ModelCard
@@ -127,12 +132,14 @@ class EngineBase:
         """Whole windows in one batch -> (result, stream state after the window, or None when not streaming)."""
         raise NotImplementedError
 
-    def step_many(self, items: Sequence[tuple[np.ndarray, FrameGeometry, object]]) -> list[tuple[RecognitionResult, object]]:
-        """(new frame, its geometry, the stream state) per stream, in one batch -> (result, new state)."""
+    def step_many(
+        self, items: Sequence[tuple[np.ndarray, FrameGeometry, object]],
+    ) -> list[tuple[RecognitionResult, object]]:
+        """Step every stream in one batch: (new frame, its geometry, the stream state) -> (result, new state)."""
         raise NotImplementedError
 
     def infer(self, frames: np.ndarray, geometries: Sequence[FrameGeometry]) -> RecognitionResult:
-        """A whole window; when streaming, it also primes the internal stream for `step`."""
+        """Infer a whole window; when streaming, it also primes the internal stream for `step`."""
         (result, self._state), = self.infer_many([(frames, geometries)])
         return result
 

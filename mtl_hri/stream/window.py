@@ -90,14 +90,14 @@ class FrameWindow(Generic[Meta]):
         self.resets += 1
 
     def check_gap(self, stamp: float) -> bool:
-        """True (after resetting) when `stamp` follows the previous stamp by more than max_frame_gap."""
+        """Return True (after resetting) when `stamp` follows the previous stamp by more than max_frame_gap."""
         if self._count and stamp - self._last_stamp > self.max_frame_gap:
             self.reset()
             return True
         return False
 
     def classify(self, stamp: float) -> Push:
-        """What push() would do with a frame at `stamp`, so callers can skip converting unneeded frames."""
+        """Tell what push() would do with a frame at `stamp`, so callers can skip converting unneeded frames."""
         if stamp <= self._last_stamp:
             return Push.BACKWARDS
         if self._count == 0 or self.sample_fps == 0:
@@ -136,7 +136,7 @@ class FrameWindow(Generic[Meta]):
         return kind, due
 
     def snapshot(self) -> WindowSnapshot[Meta]:
-        """A copy of the stored frames in chronological order."""
+        """Copy the stored frames in chronological order."""
         order = (self._head - self._count + np.arange(self._count)) % self.length
         return WindowSnapshot(
             frames=self._frames[order],
@@ -146,7 +146,7 @@ class FrameWindow(Generic[Meta]):
         )
 
     def newest(self, n: int = 1) -> tuple[np.ndarray, np.ndarray, list[Meta | None]]:
-        """Copies of the newest n frames (oldest first), their stamps and metas."""
+        """Copy the newest n frames (oldest first), their stamps and metas."""
         order = (self._head - min(n, self._count) + np.arange(min(n, self._count))) % self.length
         return self._frames[order], self._stamps[order], [self._metas[i] for i in order]
 
