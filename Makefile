@@ -53,7 +53,7 @@ ROS2_CLI_WHEELS ?=
 ifneq ($(ROS2_CLI_WHEELS),)
 ROS2_CLI := $(BIN)/.ros2cli
 $(ROS2_CLI): $(BIN)/.deps $(wildcard $(ROS2_CLI_WHEELS)/*.whl)
-	@test -f $(ROS2_CLI_WHEELS)/install.sh || { echo "error: no install.sh in ROS2_CLI_WHEELS=$(ROS2_CLI_WHEELS)"; exit 1; }
+	@test -f $(ROS2_CLI_WHEELS)/install.sh || { echo "error: no $(ROS2_CLI_WHEELS)/install.sh"; exit 1; }
 	bash $(ROS2_CLI_WHEELS)/install.sh $(CURDIR)/$(VENV)
 	touch $@
 endif

@@ -26,12 +26,12 @@ def camera_exited(event: ProcessExited, context: LaunchContext) -> list:
     """End the launch: the recognizer has nothing to see without its camera."""
     if context.is_shutdown:  # Ctrl-C or another shutdown already under way
         return []
-    video = context.launch_configurations["video"]
     if event.returncode != 0:  # an exception is how launch ends with an error: logged, exit code 1
-        raise RuntimeError(f"the camera (video_publisher) exited with code {event.returncode}: cannot play "
-                           f"video '{video}' (the default footage is fetched by `mtl-hri-fetch-footage`)")
-    reason = f"the video '{video}' ended"
-    return [LogInfo(msg=reason), EmitEvent(event=Shutdown(reason=reason))]
+        raise RuntimeError(f"the camera (video_publisher) exited with code {event.returncode}; is "
+                           f"video:={context.launch_configurations['video']} a readable video? "
+                           "(`mtl-hri-fetch-footage` fetches the default one)")
+    reason = "the camera (video_publisher) exited"
+    return [LogInfo(msg=f"{reason}; stopping the launch"), EmitEvent(event=Shutdown(reason=reason))]
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -26,7 +26,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("model", default_value="", description="Model directory; empty for the bundled one."),
         DeclareLaunchArgument("device", default_value="auto", description="auto, cpu, cuda or cuda:N."),
         DeclareLaunchArgument("use_sim_time", default_value="false", choices=BOOLEANS, description="Follow /clock."),
-        DeclareLaunchArgument("log_level", default_value="info", choices=LOG_LEVELS),
+        DeclareLaunchArgument("log_level", default_value="info", choices=LOG_LEVELS,
+                              description="The node's log level."),
         DeclareLaunchArgument("respawn", default_value="false", choices=BOOLEANS,
                               description="Restart the node if it exits."),
     ]

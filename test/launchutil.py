@@ -65,13 +65,7 @@ class Ros2Session:
 
     def interrupt(self, signals: int = 3, timeout: float = 40.0) -> int | None:
         """Ctrl-C to the whole group `signals` times, 0.2 s apart, then wait as `wait` does."""
-        for _ in range(signals):
-            try:
-                os.killpg(self.proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        return self.wait(timeout)
+        return interrupt_all([self], signals, timeout)[0]
 
     def kill(self) -> None:
         try:
@@ -79,6 +73,18 @@ class Ros2Session:
         except ProcessLookupError:
             pass
         self.proc.wait()
+
+
+def interrupt_all(sessions: list[Ros2Session], signals: int = 3, timeout: float = 40.0) -> list[int | None]:
+    """Ctrl-C to every session's group at once, `signals` times, 0.2 s apart; their exit codes (None: hung)."""
+    for _ in range(signals):
+        for session in sessions:
+            try:
+                os.killpg(session.proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
+    return [session.wait(timeout) for session in sessions]
 
 
 def gone(pid: int) -> bool:

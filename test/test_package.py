@@ -55,7 +55,8 @@ def test_installed_executables_are_where_ros2_run_and_launch_look(ros_env):
     if ros2_executable() is None:
         return  # the installed tree was checked; a distro or the CLI wheels add the ros2 view (test_launch.py)
     listed = ros2(["pkg", "executables", "mtl_hri"], ros_env)
-    assert {tuple(line.split()) for line in listed.stdout.splitlines()} == {("mtl_hri", name) for name in scripts}, listed
+    listed_names = {tuple(line.split()) for line in listed.stdout.splitlines()}
+    assert listed_names == {("mtl_hri", name) for name in scripts}, listed.stdout + listed.stderr
     run = ros2(["run", "mtl_hri", "mtl-hri-fetch-footage", "--help"], ros_env)
     assert run.returncode == 0 and "usage: mtl-hri-fetch-footage" in run.stdout, run.stdout + run.stderr
 

@@ -34,7 +34,8 @@ def open_capture(source: str) -> cv2.VideoCapture:
 class VideoPublisher(Node):
     def __init__(self) -> None:
         super().__init__("video_publisher")
-        self.declare_parameter("video", "", ParameterDescriptor(description="Video file, /dev/videoN or a device index."))
+        self.declare_parameter("video", "", ParameterDescriptor(
+            description="Video file, /dev/videoN or a device index."))
         self.declare_parameter("rate", 0.0, ParameterDescriptor(
             description="Frames per second; 0 uses the file's rate.",
             floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1000.0, step=0.0)]))
