@@ -1,9 +1,12 @@
-"""ros2 launch mtl_hri demo.launch.py [video:=/path/to/video.mp4 rate:=15.0 model:=... device:=... namespace:=...]
+"""A video played as a camera, and the recognizer on it.
+
+ros2 launch mtl_hri demo.launch.py [video:=/path/to/video.mp4 rate:=15.0 model:=... device:=... namespace:=...]
 
 A video file played as a camera, and recognizer.launch.py on it (debug_image shows what it sees); every
 argument of recognizer.launch.py but `image` passes through. The default video is the real footage that
 `make footage` (`mtl-hri-fetch-footage`) fetches; it loops. When the camera exits (the video cannot be opened,
-a device went away), the whole launch ends, with an error when the camera failed."""
+a device went away), the whole launch ends, with an error when the camera failed.
+"""
 import os
 
 from ament_index_python.packages import get_package_share_directory

@@ -1,7 +1,10 @@
-"""ros2 launch mtl_hri recognizer.launch.py image:=/camera/color/image_raw [namespace:=robot1 device:=cuda ...]
+"""The recognizer node on a camera topic.
+
+ros2 launch mtl_hri recognizer.launch.py image:=/camera/color/image_raw [namespace:=robot1 device:=cuda ...]
 
 Arguments are typed or checked against their choices, so a bad value (`use_sim_time:=maybe`) stops the launch
-before the node starts. `ros2 launch` refuses an empty value: `namespace:=/` puts the node in the root namespace."""
+before the node starts. `ros2 launch` refuses an empty value: `namespace:=/` puts the node in the root namespace.
+"""
 import os
 
 from ament_index_python.packages import get_package_share_directory

@@ -1,5 +1,8 @@
-"""The `ros2` command line as a user runs it: each command in its own session, output to a log file, stopped by
-Ctrl-C to its whole process group (as a terminal and `timeout -s INT` deliver it)."""
+"""The `ros2` command line as a user runs it.
+
+Each command runs in its own session, its output goes to a log file, and it is stopped by Ctrl-C to its whole
+process group (as a terminal and `timeout -s INT` deliver it).
+"""
 from __future__ import annotations
 
 import os
@@ -15,13 +18,13 @@ NO_ROS2_CLI = "no ros2 command line: make test ROS2_CLI_WHEELS=DIR (the launch/C
 
 
 def ros2_executable() -> str | None:
-    """The venv's `ros2` (installed from the wheels), else a sourced distro's."""
+    """Return the venv's `ros2` (installed from the wheels), else a sourced distro's."""
     venv = Path(sys.executable).parent / "ros2"
     return str(venv) if venv.is_file() else shutil.which("ros2")
 
 
 def ros2(args: list[str], env: dict[str, str], timeout: float = 60.0) -> subprocess.CompletedProcess:
-    """A short `ros2 ...` command; --no-daemon where it applies, so no daemon outlives the tests."""
+    """Run a short `ros2 ...` command (pass --no-daemon where it applies: no daemon may outlive the tests)."""
     return subprocess.run([ros2_executable(), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -40,7 +43,7 @@ class Ros2Session:
         return self.log_path.read_text(errors="replace")
 
     def wait_for(self, pattern: str, timeout: float, count: int = 1) -> list[re.Match]:
-        """The matches of `pattern` in the output once there are `count`, the command exited, or time ran out."""
+        """Return the matches of `pattern` in the output once there are `count`, it exited, or time ran out."""
         deadline = time.monotonic() + timeout
         while True:
             matches = list(re.finditer(pattern, self.output()))
@@ -54,7 +57,7 @@ class Ros2Session:
                                                      self.output())]
 
     def wait(self, timeout: float) -> int | None:
-        """The exit code, or None if the command is still running after `timeout` (then its group is killed)."""
+        """Return the exit code, or None if the command still runs after `timeout` (then its group is killed)."""
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -1,5 +1,7 @@
-"""`ros2 launch`, `ros2 run`, `ros2 topic`, `ros2 node` and `ros2 param` on the installed package, as separate
-processes on loopback DDS (the conftest's environment and domain), stopped with Ctrl-C as a user stops them."""
+"""`ros2 launch`, `ros2 run`, `ros2 topic`, `ros2 node` and `ros2 param` on the installed package.
+
+Separate processes on loopback DDS (the conftest's environment and domain), stopped with Ctrl-C as a user does.
+"""
 import os
 import re
 import signal
@@ -22,7 +24,7 @@ def env(ros_env, tmp_path):
 
 
 def echo_one(topic: str, env: dict[str, str], timeout: float = 90.0) -> str:
-    """The data of the next std_msgs/String on `topic`, as `ros2 topic echo --once` shows it."""
+    """Return the data of the next std_msgs/String on `topic`, as `ros2 topic echo --once` shows it."""
     got = ros2(["topic", "echo", "--no-daemon", "--once", topic, "std_msgs/msg/String"], env, timeout)
     match = re.search(r"^data: '?([^'\n]*)'?$", got.stdout, re.MULTILINE)
     assert got.returncode == 0 and match, got.stdout + got.stderr

@@ -14,7 +14,7 @@ MAX_DOMAIN_ID = 232  # Fast DDS's port mapping limit
 
 
 def profile_path() -> Path:
-    """The project's loopback profile: the source tree's, else the installed share directory's."""
+    """Return the project's loopback profile: the source tree's, else the installed share directory's."""
     here = Path(__file__).resolve().parents[2] / "config" / PROFILE_NAME
     if here.is_file():
         return here
@@ -26,7 +26,7 @@ def random_domain_id() -> int:
 
 
 def loopback_env(domain_id: int | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
-    """`base` (default: os.environ) with the loopback profile, LOCALHOST discovery, a domain and the ament prefix."""
+    """Return `base` (default: os.environ) with the loopback profile, LOCALHOST discovery, a domain, the prefix."""
     env = dict(os.environ if base is None else base)
     env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile_path())
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"

@@ -12,7 +12,7 @@ N = TypeVar("N", bound=Node)
 
 
 def _interrupt_once(signum: int, frame: object) -> None:
-    """The first SIGINT interrupts; later ones are ignored so they cannot break the clean-up.
+    """Interrupt on the first SIGINT and ignore later ones, so that they cannot break the clean-up.
 
     `ros2 launch` forwards Ctrl-C to its children, which already got it from the terminal's process group
     (and `timeout -s INT` signals the group too): a node sees two or more SIGINTs within milliseconds.

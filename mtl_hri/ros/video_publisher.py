@@ -23,7 +23,7 @@ class CannotPlay(RuntimeError):
 
 
 def open_capture(source: str) -> cv2.VideoCapture:
-    """A file path, `/dev/videoN` or a bare device index."""
+    """Open a file path, `/dev/videoN` or a bare device index."""
     if source.isdigit():
         return cv2.VideoCapture(int(source))
     if source.startswith("/dev/video") and source[10:].isdigit():
