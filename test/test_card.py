@@ -98,7 +98,7 @@ def test_cards_that_are_not_a_json_object(tmp_path, good):
     path = tmp_path / CARD_FILE
     assert refused(tmp_path, json.dumps([good])) == (
         f"invalid model card {path}: expected a mapping (a JSON object / YAML mapping) for ModelCard, got list "
-        "[{'arch': {...}, 'format_version': 1, 'input': {...}, 'labels': {...}, ...}]")
+        "[{'arch': {...}, 'exports': {}, 'format_version': 1, 'input': {...}, ...}]")
     text = json.dumps(good)
     assert refused(tmp_path, text[: len(text) // 2]).startswith(f"corrupt model card {path}: not JSON (")
     assert refused(tmp_path, "") == f"corrupt model card {path}: not JSON (Expecting value at line 1 column 1)"

@@ -77,3 +77,31 @@ def test_auto_backend_prefers_onnxruntime_on_cpu_when_exported(exported, model_d
         OnnxEngine(model_dir)
     with pytest.raises(ValueError, match="unknown backend"):
         create_engine(d, "tensorflow")
+
+
+def test_an_export_is_checked_against_its_card_before_it_is_loaded(exported, tmp_path):
+    import json
+    import shutil
+
+    from mtl_hri.model import ModelLoadError
+    from mtl_hri.model.checkpoint import CARD_FILE
+
+    d, _, _ = exported
+    card = json.loads((d / CARD_FILE).read_text())
+    assert set(card["exports"]) == {WINDOW_FILE, STREAM_FILE}
+    copy = shutil.copytree(d, tmp_path / "copy")
+    # a graph exported for another input size than the card's (the card edited after export)
+    edited = dict(card, input=dict(card["input"], size=96, resize=110))
+    (copy / CARD_FILE).write_text(json.dumps(edited))
+    with pytest.raises(ModelLoadError, match=r"takes input \[1, 8, 3, 112, 112\], but the model card says"):
+        OnnxEngine(copy, device="cpu")
+    # a corrupt or replaced graph
+    (copy / CARD_FILE).write_text(json.dumps(card))
+    (copy / WINDOW_FILE).write_bytes(b"not a graph")
+    with pytest.raises(ModelLoadError, match="does not match the sha256"):
+        OnnxEngine(copy, device="cpu")
+    # an export the card does not vouch for: not chosen automatically, refused when asked for
+    (copy / CARD_FILE).write_text(json.dumps(dict(card, exports={})))
+    assert create_engine(copy, "auto", device="cpu").backend == "torch"
+    with pytest.raises(ModelLoadError, match="no sha256 in the model card"):
+        OnnxEngine(copy, device="cpu")

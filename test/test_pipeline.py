@@ -69,7 +69,7 @@ def test_skipped_and_backwards_frames_are_never_decoded():
     assert s.ingest(CountingFrame(), 1.0, None, 1.0).outcome is Outcome.SAMPLED
     skipped, backwards = CountingFrame(), CountingFrame()
     assert s.ingest(skipped, 1.02, None, 1.02).outcome is Outcome.SKIPPED
-    assert s.ingest(backwards, 0.5, None, 1.03).outcome is Outcome.BACKWARDS
+    assert s.ingest(backwards, 0.9, None, 1.03).outcome is Outcome.BACKWARDS
     assert not skipped.decoded and not backwards.decoded
     assert s.window.rejected_backwards == 1 and s.stats.frames_bad == 0
 
@@ -202,3 +202,28 @@ def test_silence_resets_once_and_the_watchdog_reports_a_stalled_worker():
 def test_array_frames_report_their_size():
     pixels = Pixels(np.zeros((24, 32, 3), np.uint8))
     assert ArrayFrame(pixels).size() == (32, 24) and ArrayFrame(pixels).pixels() is pixels
+
+
+def test_stamps_that_jump_back_further_than_the_gap_start_a_new_stream_once():
+    s = stream()
+    feed(s, 4, t0=100.0)
+    got = s.ingest(CountingFrame(), 0.0, None, 100.4)  # the camera (or a bag replay) restarts at 0
+    assert got.outcome is Outcome.SAMPLED and "jumping back by 100.30 s" in got.reset
+    outs = feed(s, 4, t0=0.1)
+    assert all(o.outcome is Outcome.SAMPLED and not o.reset for o in outs)
+    assert s.stats.restarts == 1 and s.window.rejected_backwards == 0 and s.window.full
+    # a small step back is an out-of-order frame, rejected, and the stream goes on
+    assert s.ingest(CountingFrame(), 0.3, None, 0.5).outcome is Outcome.BACKWARDS
+
+
+def test_a_stamp_far_from_the_clock_is_rejected_and_cannot_poison_the_order():
+    s = stream()
+    s.configure(SPEC, LABELS, 0.0, 1, 0.5, SmoothingParams(), rebuild=True, max_clock_offset=10.0)
+    feed(s, 2, t0=1000.0)
+    year_2100 = 4_102_444_800.0
+    got = s.ingest(CountingFrame(), year_2100, None, 1000.2)
+    assert got.outcome is Outcome.OFF_CLOCK and "from the clock" in got.error and s.stats.frames_off_clock == 1
+    outs = feed(s, 3, t0=1000.2)
+    assert all(o.outcome is Outcome.SAMPLED for o in outs) and s.window.count == 5 - 1  # window of 4, still going
+    assert s.stats.recent(1000.5, 5.0) == ["stamps far from the clock"]
+    assert s.stats.recent(1010.0, 5.0) == []  # the cause has gone

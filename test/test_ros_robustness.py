@@ -80,11 +80,13 @@ def test_malformed_and_backwards_frames_are_dropped_counted_and_the_node_keeps_d
     listener, proc, player, _ = node
     player.play(3.0)
     assert spin_until(listener, lambda: len(listener.received.hands) > 5, 30), proc.log()
+    last_good = player.t
     bad = malformed(player) * 3  # 12 malformed frames
     for msg in bad:
         player.pub.publish(msg)
         spin_for(listener, 0.04)
-    backwards = [player.message(stamp=player.t - 10.0) for _ in range(3)]
+    # behind the last good frame by less than max_frame_gap: out of order (a longer jump back starts a new stream)
+    backwards = [player.message(stamp=last_good - 0.15 - 0.05 * i) for i in range(3)]
     for msg in backwards:
         player.pub.publish(msg)
         spin_for(listener, 0.04)

@@ -74,7 +74,9 @@ def _gather(path: Path, want: np.ndarray, got: dict[int, np.ndarray], seen: int)
 class PyAVReader:
     def __init__(self, path: Path) -> None:
         import av
+        import av.logging
 
+        av.logging.set_level(av.logging.PANIC)  # a broken file is reported as VideoError, not by libav on stderr
         self._av = av
         self.path = path
         self._container = self._open()

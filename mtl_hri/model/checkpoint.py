@@ -30,6 +30,14 @@ def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> 
     save_file(state, str(weights), metadata={"name": card.name})
     weights.chmod(0o644)  # safetensors writes 0600; the model must be readable by the node's user
     card.weights_sha256 = file_sha256(weights)
+    return save_card(card, directory)
+
+
+def save_card(card: ModelCard, directory: str | Path) -> Path:
+    """Write `model.json`; the card is checked first, so that a card load_card would refuse is never written."""
+    ModelCard.from_dict(card.to_dict(), "model card to save")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=2) + "\n")
     return directory
 

@@ -93,6 +93,7 @@ class ModelCard:
     provenance: Provenance = field(default_factory=Provenance)
     metrics: dict[str, Any] = field(default_factory=dict)
     weights_sha256: str = ""
+    exports: dict[str, str] = field(default_factory=dict)  # exported graph file -> its sha256 (mtl-hri-export)
     format_version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,5 +120,8 @@ class ModelCard:
                 raise ValueError(f"{where}: labels.{task}: repeats {repeated}")
         if self.weights_sha256 and not re.fullmatch(r"[0-9a-f]{64}", self.weights_sha256):
             raise ValueError(f"{where}: weights_sha256: expected 64 lower-case hex digits or \"\"")
+        for name, digest in self.exports.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest) or "/" in name:
+                raise ValueError(f"{where}: exports.{name}: expected a file name and 64 lower-case hex digits")
         self.arch.validate(where, "arch.")
         self.input.validate(where, "input.")

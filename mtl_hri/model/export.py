@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import load_model_dir
+from ..checksum import file_sha256
+from .checkpoint import load_model_dir, save_card
 from .config import ModelCard
 from .network import MTLOutput, MultiTaskNet, StreamState
 
@@ -54,7 +55,11 @@ def output_names(card: ModelCard) -> list[str]:
 
 
 def export_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path) -> list[Path]:
-    """Write the window graph (and the streaming graph when the model streams) into `out_dir`."""
+    """Write the window graph (and the streaming graph when the model streams) into `out_dir`.
+
+    The card is written beside them with each graph's sha256 in `exports`, which the ONNX Runtime engine
+    checks before it loads a graph.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval().float().cpu()
@@ -75,6 +80,8 @@ def export_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path) -> li
                 output_names=[*output_names(card), *(f"next_{n}" for n in shift_names), "next_pooled", "next_count"],
                 opset_version=OPSET, dynamo=False,
             )
+    card.exports = {path.name: file_sha256(path) for path in written}
+    save_card(card, out_dir)
     return written
 
 

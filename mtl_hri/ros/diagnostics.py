@@ -31,6 +31,8 @@ def camera_status(name: str, stream: CameraStream, engine: EngineBase | None, lo
         "frames_in": str(stats.frames_in.total),
         "frames_bad": str(stats.frames_bad),
         "frames_backwards": str(w.rejected_backwards if w else 0),
+        "frames_off_clock": str(stats.frames_off_clock),
+        "stream_restarts": str(stats.restarts),
         "windows_skipped": str(stats.windows_skipped),
         "window_resets": str(w.resets if w else 0),
         "window_fill": f"{w.count if w else 0}/{w.length if w else 0}",
@@ -43,7 +45,7 @@ def camera_status(name: str, stream: CameraStream, engine: EngineBase | None, lo
         "model_trained": str(engine.card.provenance.trained).lower() if engine else "false",
         "streaming": str(engine.streaming).lower() if engine else "false",
     }
-    rejected = stats.last_rejected is not None and now - stats.last_rejected <= RECENT
+    recent = stats.recent(now, RECENT)
     if engine is None:
         status.level, status.message = DiagnosticStatus.ERROR, load_error
     elif faults.active(now):
@@ -52,8 +54,8 @@ def camera_status(name: str, stream: CameraStream, engine: EngineBase | None, lo
         status.level, status.message = DiagnosticStatus.STALE, "frames arrive but no decision comes out"
     elif stats.frames_in.total and silent > CAMERA_SILENT_AFTER:
         status.level, status.message = DiagnosticStatus.WARN, f"no images for {silent:.1f} s"
-    elif rejected:
-        status.level, status.message = DiagnosticStatus.WARN, "malformed or out-of-order frames dropped"
+    elif recent:
+        status.level, status.message = DiagnosticStatus.WARN, f"in the last {RECENT:g} s: {', '.join(recent)}"
     else:
         status.level, status.message = DiagnosticStatus.OK, "running"
     status.values = [KeyValue(key=k, value=v) for k, v in values.items()]

@@ -72,8 +72,11 @@ def check_image(msg: Image) -> Encoding:
 
 
 def image_pixels(msg: Image, enc: Encoding | None = None) -> Pixels:
-    """An Image message -> its pixels in source channel order (zero-copy for 8-bit layouts); colour conversion
-    is left to after the crop, except for packed YUV, which cannot be resized before it is unpacked."""
+    """Read an Image message's pixels in their source channel order (zero-copy for 8-bit layouts).
+
+    Colour conversion is left to after the crop, except for packed YUV, which cannot be resized before it is
+    unpacked.
+    """
     enc = enc or check_image(msg)
     h, w, step = msg.height, msg.width, msg.step
     row = w * enc.channels * enc.bytes_per_channel
@@ -91,7 +94,7 @@ def image_pixels(msg: Image, enc: Encoding | None = None) -> Pixels:
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
-    """An Image message -> (H, W, 3) uint8 RGB. Raises ImageError on malformed input."""
+    """Convert an Image message to (H, W, 3) uint8 RGB; raises ImageError on malformed input."""
     return image_pixels(msg).rgb()
 
 
@@ -122,7 +125,7 @@ def compressed_size(data: bytes | np.ndarray) -> tuple[int, int]:
 
 
 def compressed_pixels(msg: CompressedImage) -> Pixels:
-    """A CompressedImage (jpeg/png) -> BGR pixels. Raises ImageError when it cannot be decoded."""
+    """Decode a CompressedImage (jpeg/png) to BGR pixels; raises ImageError when it cannot be decoded."""
     data = np.frombuffer(msg.data, np.uint8)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if bgr is None:
@@ -131,7 +134,7 @@ def compressed_pixels(msg: CompressedImage) -> Pixels:
 
 
 def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
-    """A CompressedImage (jpeg/png) -> (H, W, 3) uint8 RGB. Raises ImageError when it cannot be decoded."""
+    """Decode a CompressedImage (jpeg/png) to (H, W, 3) uint8 RGB; raises ImageError when it cannot."""
     return compressed_pixels(msg).rgb()
 
 

@@ -7,6 +7,9 @@ it returns. Work that went stale meanwhile is skipped, never queued, so the node
 """
 from __future__ import annotations
 
+import math
+import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +20,16 @@ import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.node import Node
-from rclpy.qos import (QoSDurabilityPolicy, QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import QoSDurabilityPolicy, QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
-from ..model import ModelLoadError
 from ..paths import bundled_model_dir
 from ..stream.accel import ACCELS
-from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine
+from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
 from ..stream.faults import FaultLog
 from ..stream.pipeline import CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.smoothing import NONE, SmoothingParams
@@ -44,6 +46,7 @@ SILENCE_CHECK_PERIOD = 0.1  # s
 RELIABLE = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)  # controllers see every change
 LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 SMOOTHING = SmoothingParams()  # the defaults of the smoothing parameters
+CAMERA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # one token of a ROS topic name
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,13 @@ class Param:
 
 
 PARAMS = (
-    Param("model", "", "Model directory (model.json + model.safetensors); empty selects the bundled model.", reload=True),
+    Param("model", "", "Model directory (model.json + model.safetensors); empty selects the bundled model.",
+          reload=True),
     Param("device", "auto", "auto, cpu, cuda or cuda:N; auto falls back to the CPU with a warning.", reload=True),
     Param("precision", "auto", "fp32, fp16, bf16 or auto (bf16 on CUDA, fp32 on the CPU).",
           choices=("auto", *PRECISIONS), reload=True),
-    Param("sample_fps", -1.0, "Frames are sampled by stamp at this rate; -1 takes the model card's rate, 0 every frame.",
-          range=(-1.0, 240.0)),
+    Param("sample_fps", -1.0, "Frames are sampled by stamp at this rate; -1 takes the model card's rate, 0 every "
+          "frame.", range=(-1.0, 240.0)),
     Param("stride", 1, "Sampled frames between two decisions.", range=(1, 64)),
     Param("streaming", True, "Incremental per-frame inference when the trunk supports it."),
     Param("smoothing", SMOOTHING.smoothing, "EMA factor over window probabilities (0 = no smoothing).",
@@ -75,8 +79,13 @@ PARAMS = (
           range=(0.0, 30.0)),
     Param("max_frame_gap", MAX_FRAME_GAP, "A longer gap between stamps resets the window and publishes none (s).",
           range=(0.01, 60.0)),
-    Param("image_transport", "raw", "raw or compressed (subscribes to <image>/compressed).", choices=("raw", "compressed")),
-    Param("num_threads", 0, "CPU threads for inference; 0 picks all cores.", range=(0, 256)),
+    Param("max_clock_offset", 10.0, "Frames stamped further than this from the node's clock are dropped, so that "
+          "one wrong stamp cannot stall the stream (s); 0 turns the check off. Off under use_sim_time.",
+          range=(0.0, 1e6)),
+    Param("image_transport", "raw", "raw or compressed (subscribes to <image>/compressed).",
+          choices=("raw", "compressed")),
+    Param("num_threads", 0, "CPU threads for inference, at most the machine's cores; 0 picks all cores. Takes effect "
+          "at once (the ONNX Runtime engine reloads).", range=(0, 1024)),
     Param("backend", "auto", "torch, onnxruntime, or auto (ONNX Runtime on the CPU when the model has an export).",
           choices=BACKENDS, reload=True),
     Param("accel", "auto", "GPU window forward: eager, graphs (CUDA-graph replay), compile (torch.compile), or auto "
@@ -88,6 +97,10 @@ PARAMS = (
 )
 READ_ONLY = ("image_transport", "images", "offline")  # and every `<task>_labels`
 DEFAULT_TASKS = ("action", "gesture")  # label parameters declared before a model loads
+
+
+class StartupError(Exception):
+    """Arguments the node cannot start with (a bad camera name); `main` reports it in one line, exit code 2."""
 
 
 def _descriptor(p: Param) -> ParameterDescriptor:
@@ -102,7 +115,9 @@ def _descriptor(p: Param) -> ParameterDescriptor:
 
 
 class RecognizerNode(Node):
-    """Topics, per camera under `<name>/` (no prefix for the default camera); all names are relative:
+    """Recognise what the people in view do, per camera.
+
+    Topics, per camera under `<name>/` (no prefix for the default camera); all names are relative:
 
     | topic | type | |
     |---|---|---|
@@ -131,7 +146,8 @@ class RecognizerNode(Node):
 
         error = self._load_engine({})  # also creates the `<task>` publishers of the model's tasks
         if error:
-            self.get_logger().error(f"{error}. The node keeps running without a model; set 'model' to a valid directory.")
+            self.get_logger().error(f"{error}. The node keeps running without a model; set 'model' to a valid "
+                                    "directory.")
 
         self.create_timer(1.0, self.on_diagnostics_timer)
         self.create_timer(SILENCE_CHECK_PERIOD, self.on_silence_timer)
@@ -187,6 +203,8 @@ class RecognizerNode(Node):
                 self.declare_parameter(p.name, p.default, _descriptor(p), ignore_override=True)
         for p in PARAMS:
             error = self._validate(p.name, self._p(p.name))
+            if error and p.name in READ_ONLY:  # nothing to fall back to: the node would not be what was asked for
+                raise StartupError(f"parameter '{p.name}' rejected: {error}")
             if error:
                 self.get_logger().error(f"parameter '{p.name}' rejected: {error}; using the default {p.default!r}")
                 self.set_parameters([rclpy.parameter.Parameter(p.name, value=p.default)])
@@ -219,8 +237,15 @@ class RecognizerNode(Node):
             enter, exit_ = get("enter_threshold"), get("exit_threshold")
             if not 0.0 < exit_ <= enter:
                 return f"need 0 < exit_threshold ({exit_}) <= enter_threshold ({enter})"
-        if name == "images" and any("/" in n.strip("/") or " " in n for n in value):
-            return "camera names must be single topic-name tokens"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{name} must be a finite number, not {value}"
+        if name == "num_threads" and not 0 <= value <= max_threads():
+            return f"num_threads must be 0 (all cores) to {max_threads()} (this machine's cores), not {value}"
+        if name == "images":
+            bad = [n for n in value if n and not CAMERA_NAME.fullmatch(n)]
+            if bad:
+                return (f"camera names must be topic-name tokens (a letter, then letters, digits or _), "
+                        f"not {', '.join(repr(n) for n in bad)}")
         return None
 
     def on_set_parameters(self, params: list) -> SetParametersResult:
@@ -233,6 +258,8 @@ class RecognizerNode(Node):
             if error:
                 return SetParametersResult(successful=False, reason=error)
         reload = [p.name for p in PARAMS if p.reload and p.name in pending]
+        if "num_threads" in pending and self.engine is not None and self.engine.backend == "onnxruntime":
+            reload.append("num_threads")  # its sessions fix their threads when they are made
         if reload:
             error = self._load_engine(pending)
             if error:
@@ -242,23 +269,25 @@ class RecognizerNode(Node):
             with self._lock:
                 if "streaming" in pending and self.engine is not None:
                     self.engine.set_streaming(pending["streaming"])
+                if "num_threads" in pending:
+                    torch.set_num_threads(pending["num_threads"] or max_threads())
                 self._configure(pending, rebuild=False)
         return SetParametersResult(successful=True)
 
     # ----------------------------------------------------------------- the engine
     def _load_engine(self, pending: dict[str, Any]) -> str | None:
-        """Load a new engine with the parameters in `pending` over the current ones; on failure keep the
-        current engine and return the reason."""
+        """Load a new engine with the parameters in `pending` over the current ones.
+
+        On failure the current engine stays, and the reason is returned.
+        """
         def get(n: str) -> Any:
             return pending.get(n, self._p(n))
 
         model_dir = Path(get("model")) if get("model") else bundled_model_dir()
         try:
-            if get("num_threads"):
-                torch.set_num_threads(get("num_threads"))
             engine = create_engine(model_dir, get("backend"), device=get("device"), precision=get("precision"),
-                                   streaming=get("streaming"), accel=get("accel"))
-        except (ModelLoadError, ValueError, RuntimeError, OSError) as exc:
+                                   streaming=get("streaming"), accel=get("accel"), threads=get("num_threads"))
+        except Exception as exc:  # noqa: BLE001 - whatever a bad model directory raises, the old model stays
             with self._lock:
                 self.load_error = f"cannot load model '{model_dir}': {exc}"
             return self.load_error
@@ -296,10 +325,12 @@ class RecognizerNode(Node):
             return
         get = lambda n: pending.get(n, self._p(n))  # noqa: E731
         fps = sample_fps_for(self.engine, get("sample_fps"))
-        smoothing = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"), get("min_duration"))
+        smoothing = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"),
+                                    get("min_duration"))
+        clock_offset = 0.0 if self._p("use_sim_time") else get("max_clock_offset")  # a replay's stamps are its own
         for camera in self.cameras:
             camera.stream.configure(self.engine.spec, self.engine.labels, fps, get("stride"), get("max_frame_gap"),
-                                    smoothing, rebuild)
+                                    smoothing, rebuild, clock_offset)
 
     # ----------------------------------------------------------------- callbacks
     def on_image(self, camera: Camera, msg: Image) -> None:
@@ -324,13 +355,16 @@ class RecognizerNode(Node):
     def _report_ingest(self, camera: Camera, got: Ingested, stamp: float, now: float) -> None:
         logger = self.get_logger()
         if got.reset:
-            logger.info(f"{camera.where}new stream after {got.reset}", throttle_duration_sec=THROTTLE)
+            logger.warning(f"{camera.where}the stream restarts after {got.reset}", throttle_duration_sec=THROTTLE)
             self._publish_none(camera)
         if got.fault is not None:
             self._fault("conversion", got.fault, now)
         if got.outcome is Outcome.BAD:
             logger.warning(f"{camera.where}dropping a malformed image: {got.error} "
                            f"({camera.stream.stats.frames_bad} so far)", throttle_duration_sec=THROTTLE)
+        elif got.outcome is Outcome.OFF_CLOCK:
+            logger.warning(f"{camera.where}dropping a frame: {got.error} (max_clock_offset; "
+                           f"{camera.stream.stats.frames_off_clock} so far)", throttle_duration_sec=THROTTLE)
         elif got.outcome is Outcome.BACKWARDS:
             logger.warning(f"{camera.where}dropping a frame whose stamp {stamp:.3f} does not follow the previous "
                            f"one ({camera.stream.window.rejected_backwards} so far)", throttle_duration_sec=THROTTLE)
@@ -362,8 +396,10 @@ class RecognizerNode(Node):
         return self.engine is not None and any(c.stream.has_work(self.engine.streaming) for c in self.cameras)
 
     def run_worker(self) -> None:
-        """One cycle: every camera's next job, one batched engine run, decisions, publishing. A failure in any
-        stage is caught, logged, counted and shown in diagnostics; the worker goes on."""
+        """Run cycles: every camera's next job, one batched engine run, decisions, publishing.
+
+        A failure in any stage is caught, logged, counted and shown in diagnostics; the worker goes on.
+        """
         while True:
             with self._lock:
                 self._lock.wait_for(self._work_ready)
@@ -419,7 +455,7 @@ class RecognizerNode(Node):
             self._fault("publishing", exc, self._now())
 
     def _now(self) -> float:
-        """The node's clock (simulated time under use_sim_time): rates, silence and latencies follow it."""
+        """Read the node's clock (simulated time under use_sim_time): rates, silence and latencies follow it."""
         return self.get_clock().now().nanoseconds * 1e-9
 
     def stop(self) -> None:
@@ -430,7 +466,14 @@ class RecognizerNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return spin_node(RecognizerNode, args)
+    try:
+        return spin_node(RecognizerNode, args)
+    except StartupError as exc:
+        print(f"recognizer: {exc}", file=sys.stderr)
+        return 2
+    except RCLError as exc:  # rclpy.init refused the arguments, e.g. a parameter file it cannot parse
+        print(f"recognizer: cannot start: {str(exc).split(', at /')[0].strip()}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ The factory, `create_engine`, picks the PyTorch or the ONNX Runtime engine for a
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,17 +176,27 @@ class EngineBase:
 BACKENDS = ("auto", "torch", "onnxruntime")
 
 
+def max_threads() -> int:
+    return os.cpu_count() or 1
+
+
 def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "auto", precision: str = "auto",
-                  streaming: bool = True, accel: str = "auto") -> EngineBase:
-    """`torch`, `onnxruntime`, or `auto`: ONNX Runtime on the CPU when the directory holds an export."""
+                  streaming: bool = True, accel: str = "auto", threads: int = 0) -> EngineBase:
+    """`torch`, `onnxruntime`, or `auto`: ONNX Runtime on the CPU when the directory holds a checked export.
+
+    `threads` (1 .. the machine's cores; 0: all of them) bounds the CPU threads of inference.
+    """
     from .onnx_engine import OnnxEngine, has_onnx_export
     from .torch_engine import TorchEngine
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' ({', '.join(BACKENDS)})")
+    if not 0 <= threads <= max_threads():
+        raise ValueError(f"threads must be 0 (all) to {max_threads()} (this machine's cores), not {threads}")
+    torch.set_num_threads(threads or max_threads())
     if backend == "auto":
         on_cpu = resolve_device(device)[0].type == "cpu"
         backend = "onnxruntime" if on_cpu and has_onnx_export(model_dir) else "torch"
     if backend == "onnxruntime":
-        return OnnxEngine(model_dir, device=device, streaming=streaming)
+        return OnnxEngine(model_dir, device=device, streaming=streaming, threads=threads)
     return TorchEngine(model_dir, device=device, precision=precision, streaming=streaming, accel=accel)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checksum import file_sha256
+from ..model import ModelCard, ModelLoadError
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
 from .engine import EngineBase, resolve_device
@@ -18,7 +20,26 @@ from .preprocess import normalization
 
 
 def has_onnx_export(model_dir: str | Path) -> bool:
-    return (Path(model_dir) / WINDOW_FILE).is_file()
+    """Tell whether the directory holds a window graph that its card vouches for (its sha256 in `exports`)."""
+    model_dir = Path(model_dir)
+    return (model_dir / WINDOW_FILE).is_file() and WINDOW_FILE in load_card(model_dir).exports
+
+
+def _session(ort, path: Path, card: ModelCard, expected: list[int], options, providers):
+    """Open a graph the card vouches for, whose input has the shape the card says; ModelLoadError otherwise."""
+    digest = card.exports.get(path.name)
+    if digest is None:
+        raise ModelLoadError(f"{path} has no sha256 in the model card; run `mtl-hri-export --model {path.parent}`")
+    if file_sha256(path) != digest:
+        raise ModelLoadError(f"{path} does not match the sha256 in its model card (corrupt or replaced)")
+    try:
+        session = ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
+        raise ModelLoadError(f"cannot load {path}: {exc}") from None
+    shape = session.get_inputs()[0].shape
+    if list(shape) != expected:
+        raise ModelLoadError(f"{path} takes input {shape}, but the model card says {expected}: re-export it")
+    return session
 
 
 def providers_for(device: str) -> list[str]:
@@ -40,7 +61,7 @@ class OnnxEngine(EngineBase):
         import onnxruntime as ort
 
         model_dir = Path(model_dir)
-        if not has_onnx_export(model_dir):
+        if not (model_dir / WINDOW_FILE).is_file():
             raise ValueError(f"{model_dir} has no {WINDOW_FILE}; run `mtl-hri-export --model {model_dir}` first")
         self.card = load_card(model_dir)
         self.device_warning = None
@@ -50,9 +71,11 @@ class OnnxEngine(EngineBase):
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         self.providers = providers_for(device)
         self.device = "cuda" if self.providers[0] != "CPUExecutionProvider" else "cpu"
-        self.window = ort.InferenceSession(str(model_dir / WINDOW_FILE), options, providers=self.providers)
+        spec = self.card.input
+        self.window = _session(ort, model_dir / WINDOW_FILE, self.card, [1, spec.frames, 3, spec.size, spec.size],
+                               options, self.providers)
         stream_path = model_dir / STREAM_FILE
-        self.stream = (ort.InferenceSession(str(stream_path), options, providers=self.providers)
+        self.stream = (_session(ort, stream_path, self.card, [1, 3, spec.size, spec.size], options, self.providers)
                        if stream_path.is_file() else None)
         self._offset, self._scale = normalization(self.card.input)
         self._outputs = output_names(self.card)

@@ -33,7 +33,7 @@ class LazyFrame(Protocol):
         """(width, height) as declared; cheap, raises for a malformed frame."""
 
     def pixels(self) -> Pixels:
-        """The decoded frame; raises when it cannot be decoded."""
+        """Decode the frame; raises when it cannot."""
 
 
 class ArrayFrame:
@@ -52,7 +52,8 @@ class ArrayFrame:
 class Outcome(Enum):
     SAMPLED = "sampled"  # prepared and stored in the window
     SKIPPED = "skipped"  # valid, not needed at sample_fps
-    BACKWARDS = "backwards"  # stamp not after the previous one: rejected
+    BACKWARDS = "backwards"  # stamp not after the previous one (by less than max_frame_gap): rejected
+    OFF_CLOCK = "off_clock"  # stamp further than max_clock_offset from the caller's clock: rejected
     BAD = "bad"  # malformed, undecodable or beyond the limits: rejected
 
 
@@ -108,16 +109,28 @@ class StreamStats:
     inference_ms: RollingStats = field(default_factory=RollingStats)
     latency_ms: RollingStats = field(default_factory=RollingStats)
     frames_bad: int = 0
+    frames_off_clock: int = 0
     windows_skipped: int = 0
+    restarts: int = 0  # the stream restarted: a gap, stamps jumping back, a new frame size
     last_frame: float | None = None  # caller's clock at the last frame in
     last_sampled: float | None = None
-    last_rejected: float | None = None  # caller's clock at the last bad or backwards frame
     last_error: str = ""
+    events: dict[str, float] = field(default_factory=dict)  # what went wrong -> caller's clock when it last did
+
+    def note(self, event: str, now: float) -> None:
+        self.events[event] = now
+
+    def recent(self, now: float, horizon: float) -> list[str]:
+        """List what went wrong within the last `horizon` seconds, newest first."""
+        return [e for e, t in sorted(self.events.items(), key=lambda kv: -kv[1]) if now - t <= horizon]
 
 
 class CameraStream:
-    """Scheduling follows the window: live, it serves the newest work and skips what went stale; `offline`,
-    it queues every sampled frame so that every window is processed in order (same input, same decisions)."""
+    """One camera's frame protocol and scheduling.
+
+    Live, it serves the newest work and skips what went stale; `offline`, it queues every sampled frame so that
+    every window is processed in order (same input, same decisions).
+    """
 
     def __init__(self, offline: bool = False) -> None:
         self.offline = offline
@@ -134,13 +147,19 @@ class CameraStream:
         self._full_since: float | None = None
         self._last_decision: float | None = None
         self._silent = False
+        self.max_clock_offset = 0.0  # s; 0: stamps are not compared with the caller's clock
         self._queue: collections.deque[Job] = collections.deque()  # offline only
 
     # ------------------------------------------------------------------ configuration
     def configure(self, spec: InputSpec, labels: dict[str, list[str]], sample_fps: float, stride: int,
-                  max_frame_gap: float, smoothing: SmoothingParams, rebuild: bool) -> None:
-        """The model's input spec and labels; `rebuild` (a new model): a new window and smoothers, otherwise the
-        parameters change in place."""
+                  max_frame_gap: float, smoothing: SmoothingParams, rebuild: bool,
+                  max_clock_offset: float = 0.0) -> None:
+        """Take the model's input spec and labels, and the parameters.
+
+        `rebuild` (a new model) makes a new window and smoothers; otherwise the parameters change in place.
+        `max_clock_offset` > 0 rejects stamps that far from the caller's clock.
+        """
+        self.max_clock_offset = max_clock_offset
         if rebuild or self.window is None or self.window.sample_fps != sample_fps:
             self.spec = spec
             self.window = FrameWindow(spec.frames, (spec.size, spec.size, 3), sample_fps, stride, max_frame_gap)
@@ -162,7 +181,8 @@ class CameraStream:
     def ingest(self, frame: LazyFrame, stamp: float, source: Any, now: float, keep_rgb: bool = False) -> Ingested:
         """Bound, sample, decode, prepare and store one frame. Never raises: a frame that fails anywhere is BAD.
 
-        Only the header is read for frames that are rejected or not sampled."""
+        Only the header is read for frames that are rejected or not sampled.
+        """
         stats, w = self.stats, self.window
         stats.frames_in.tick(now)
         stats.last_frame, self._silent = now, False
@@ -171,19 +191,29 @@ class CameraStream:
             check_frame_size(*size)
         except Exception as exc:  # noqa: BLE001 - any failure to read a frame makes it a bad frame, never a crash
             return self._bad(exc, now)
+        if self.max_clock_offset and abs(stamp - now) > self.max_clock_offset:
+            stats.frames_off_clock += 1
+            stats.note("stamps far from the clock", now)
+            return Ingested(Outcome.OFF_CLOCK, error=f"stamp {stamp:.3f} is {stamp - now:+.1f} s from the clock")
         reset = ""
+        last = w.last_stamp
         if w.check_gap(stamp):
-            reset = f"a gap of {stamp - w.last_stamp:.2f} s between frames"
+            reset = f"a gap of {stamp - last:.2f} s between frames"
+        elif w.count and last - stamp > w.max_frame_gap:
+            w.reset()
+            reset = f"stamps jumping back by {last - stamp:.2f} s"
         elif self._frame_size not in (None, size) and w.count:
             w.reset()
             reset = f"the frame size changed from {self._frame_size[0]}x{self._frame_size[1]} to {size[0]}x{size[1]}"
         if reset:
             self._restart()
+            stats.restarts += 1
+            stats.note("stream restarts", now)
         kind = w.classify(stamp)
         if kind is not Push.SAMPLED:
             w.push(stamp, None)
             if kind is Push.BACKWARDS:
-                stats.last_rejected = now
+                stats.note("backwards stamps", now)
             return Ingested(Outcome.BACKWARDS if kind is Push.BACKWARDS else Outcome.SKIPPED, reset)
         try:
             pixels = frame.pixels()
@@ -205,7 +235,7 @@ class CameraStream:
 
     def _bad(self, exc: Exception, now: float, reset: str = "") -> Ingested:
         self.stats.frames_bad += 1
-        self.stats.last_rejected = now
+        self.stats.note("malformed frames", now)
         self.stats.last_error = str(exc) or type(exc).__name__
         return Ingested(Outcome.BAD, reset, self.stats.last_error, None if isinstance(exc, ValueError) else exc)
 
@@ -218,7 +248,7 @@ class CameraStream:
         self._full_since = None
 
     def check_silence(self, now: float) -> bool:
-        """True (once, after resetting) when frames stopped for longer than max_frame_gap with a window filled."""
+        """Reset, once, when frames stopped for longer than max_frame_gap; True when it did."""
         w = self.window
         last = self.stats.last_frame
         if w is None or not w.count or self._silent or last is None or now - last <= w.max_frame_gap:
@@ -238,8 +268,11 @@ class CameraStream:
         return w.sampled_total > self._processed if streaming else w.decisions_due > self._taken_seq
 
     def next_job(self, streaming: bool) -> Job | None:
-        """Live: streaming steps through the new frames when there are a few; after a reset, or when the
-        worker fell further behind, it primes on the newest full window: stale frames are skipped, not queued."""
+        """Take the next work for the engine, or None.
+
+        Live: streaming steps through the new frames when there are a few; after a reset, or when the worker
+        fell further behind, it primes on the newest full window: stale frames are skipped, not queued.
+        """
         if self.offline:
             job = self._queue.popleft()
             if not (streaming or job.due):
@@ -271,7 +304,7 @@ class CameraStream:
         return self._state[1] if self._state is not None and self._state[0] == generation else None
 
     def complete(self, job: Job, result: RecognitionResult, state: Any, now: float) -> Decided | None:
-        """A finished job: keep its stream state, and when a decision is due, smooth it. None: nothing to publish."""
+        """Finish a job: keep its stream state and, when a decision is due, smooth it; None: nothing to publish."""
         if job.generation[0] != self._configs:
             return None  # made before a reconfiguration: its result belongs to another model or window
         if not finite(result):
@@ -296,7 +329,7 @@ class CameraStream:
                        (w.count, w.length))
 
     def abandon(self, job: Job) -> None:
-        """The engine failed on `job`: forget the stream state so that the next job re-primes."""
+        """Forget the stream state after the engine failed on `job`, so that the next job re-primes."""
         self._state = None
 
     # ------------------------------------------------------------------ health
@@ -320,8 +353,10 @@ def finite(result: RecognitionResult) -> bool:
 
 
 def run_jobs(engine: EngineBase, jobs: Sequence[Job]) -> list[tuple[RecognitionResult, Any]]:
-    """Batched forward passes: all whole windows at once, then the streams' new frames, one step at a time.
-    Returns, for each job in order, the result for its newest frame and the stream state after it."""
+    """Run batched forward passes: all whole windows at once, then the streams' new frames, a step at a time.
+
+    Returns, for each job in order, the result for its newest frame and the stream state after it.
+    """
     out: list[Any] = [None] * len(jobs)
     windows = [i for i, j in enumerate(jobs) if j.kind == "window"]
     if windows:

@@ -38,7 +38,7 @@ class FrameError(ValueError):
 
 
 def check_frame_size(width: int, height: int) -> None:
-    """Raises FrameError for a size the pipeline refuses; costs nothing but the declared size."""
+    """Raise FrameError for a size the pipeline refuses; costs nothing but the declared size."""
     if width < 1 or height < 1:
         raise FrameError(f"empty frame {width}x{height}")
     if max(width, height) > MAX_SIDE:
@@ -49,8 +49,10 @@ def check_frame_size(width: int, height: int) -> None:
 
 @dataclass(frozen=True)
 class Pixels:
-    """A decoded frame in its source channel order: colour conversion waits until after the crop,
-    so it costs 112² pixels instead of the full frame."""
+    """A decoded frame in its source channel order.
+
+    Colour conversion waits until after the crop, so that it costs 112² pixels instead of the full frame.
+    """
 
     data: np.ndarray  # (H, W, C) uint8, C in 1, 3, 4
     to_rgb: int | None = None  # cv2 colour conversion code to RGB; None: already RGB
@@ -60,7 +62,7 @@ class Pixels:
         return self.data.shape[1], self.data.shape[0]
 
     def rgb(self) -> np.ndarray:
-        """The whole frame as (H, W, 3) RGB (the debug overlay draws on it)."""
+        """Convert the whole frame to (H, W, 3) RGB (the debug overlay draws on it)."""
         return _to_rgb(self.data, self.to_rgb)
 
 
@@ -69,7 +71,7 @@ def _to_rgb(data: np.ndarray, code: int | None) -> np.ndarray:
 
 
 def prepare(pixels: Pixels, spec: InputSpec) -> tuple[np.ndarray, FrameGeometry]:
-    """A decoded frame -> the (size, size, 3) RGB crop the window stores, and how to map back to the source."""
+    """Crop a decoded frame to the (size, size, 3) RGB the window stores; also return how to map back."""
     check_frame_size(*pixels.size)
     crop, geometry = resize_crop(pixels.data, spec)
     return _to_rgb(crop, pixels.to_rgb), geometry

@@ -82,7 +82,8 @@ class FrameWindow(Generic[Meta]):
         return self._last_stamp
 
     def reset(self) -> None:
-        """Forget every stored frame (counted in `resets`); the next frame starts a new sampling grid."""
+        """Forget every stored frame and stamp (counted in `resets`); the next frame starts a new sampling grid."""
+        self._last_stamp = -math.inf
         self._count = 0
         self._since_due = 0
         self._last_slot = -1

@@ -12,16 +12,18 @@ import argparse
 import collections
 import csv
 import json
+import math
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
 import cv2
-import numpy as np
 from tqdm import tqdm
 
 from ..data.generic import VIDEO_SUFFIXES
 from ..data.synth import Mp4Writer
+from ..data.video import VideoError, open_video
 from ..paths import bundled_model_dir
 from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
@@ -60,50 +62,99 @@ class DecisionRow:
     right_conf: float
 
 
+class InputError(ValueError):
+    """An input, output or flag that the tool cannot work with; reported in one line, exit code 2."""
+
+
+BAG_SUFFIXES = {".mcap", ".db3"}
+
+
 def video_frames(path: Path, frame_id: str) -> Iterator[Frame]:
-    """Stamps from the file's frame rate, starting at 0."""
+    """Decode frames stamped from the file's frame rate, starting at 0; InputError when none can be read."""
+    try:  # probed quietly first: OpenCV's FFmpeg backend prints its own errors on a broken file
+        open_video(path).close()
+    except VideoError as exc:
+        raise InputError(f"cannot read a frame from {path} (empty, truncated or not a video: {exc})") from None
     capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise ValueError(f"cannot open video {path}")
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    index = 0
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            return
-        yield Frame(index / fps, frame_id, index, ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)))
-        index += 1
+    ok, bgr = capture.read() if capture.isOpened() else (False, None)
+    if not ok:
+        raise InputError(f"cannot read a frame from {path} (empty, truncated or not a video)")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    fps = fps if fps and fps > 0 and fps == fps else 30.0
+
+    def frames() -> Iterator[Frame]:
+        index, frame = 0, bgr
+        while frame is not None:
+            yield Frame(index / fps, frame_id, index, ArrayFrame(Pixels(frame, cv2.COLOR_BGR2RGB)))
+            index += 1
+            ok, frame = capture.read()
+            frame = frame if ok else None
+    return frames()
 
 
 def bag_frames(path: Path, topic: str | None) -> Iterator[Frame]:
-    """sensor_msgs/Image or CompressedImage messages of one topic, stamped by their headers."""
+    """Read sensor_msgs/Image or CompressedImage messages of one topic, stamped by their headers.
+
+    The bag and its topic are checked before the first frame is read; InputError names what is wrong.
+    """
     from rosbags.highlevel import AnyReader
 
-    with AnyReader([path]) as reader:
-        images = [c for c in reader.connections if c.msgtype in ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")]
-        chosen = [c for c in images if topic is None or c.topic == topic]
-        if not chosen:
-            raise ValueError(f"no image topic {topic or ''} in {path}; image topics: {sorted({c.topic for c in images})}")
-        chosen = [c for c in chosen if c.topic == chosen[0].topic]
-        for index, (connection, _, raw) in enumerate(reader.messages(connections=chosen)):
-            msg = reader.deserialize(raw, connection.msgtype)
-            lazy = CompressedFrame(msg) if connection.msgtype.endswith("CompressedImage") else ImageFrame(msg)
-            yield Frame(stamp_seconds(msg.header.stamp), msg.header.frame_id, index, lazy)
+    try:
+        reader = AnyReader([path])
+        reader.open()
+    except Exception as exc:  # noqa: BLE001 - rosbags raises its own errors, and OSError, for what is not a bag
+        raise InputError(f"cannot read {path} as a rosbag2 recording: {str(exc).splitlines()[0]}") from None
+    image_types = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
+    images = [c for c in reader.connections if c.msgtype in image_types]
+    chosen = [c for c in images if topic is None or c.topic == topic]
+    if not chosen:
+        reader.close()
+        found = sorted({c.topic for c in images})
+        raise InputError(f"no image topic {topic or ''} in {path}; image topics: {found or 'none'}")
+    chosen = [c for c in chosen if c.topic == chosen[0].topic]
+
+    def frames() -> Iterator[Frame]:
+        try:
+            for index, (connection, _, raw) in enumerate(reader.messages(connections=chosen)):
+                msg = reader.deserialize(raw, connection.msgtype)
+                lazy = CompressedFrame(msg) if connection.msgtype.endswith("CompressedImage") else ImageFrame(msg)
+                yield Frame(stamp_seconds(msg.header.stamp), msg.header.frame_id, index, lazy)
+        finally:
+            reader.close()
+    return frames()
 
 
 def frames_of(source: Path, topic: str | None) -> Iterator[Frame]:
+    """Open a video file or a rosbag2 recording (a directory, or an .mcap / .db3 file); InputError otherwise."""
+    if not source.exists():
+        raise InputError(f"{source} does not exist")
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
         return video_frames(source, "video")
-    return bag_frames(source, topic)
+    if source.is_dir() or source.suffix.lower() in BAG_SUFFIXES:
+        return bag_frames(source, topic)
+    raise InputError(f"{source} is neither a video ({', '.join(sorted(VIDEO_SUFFIXES))}) nor a rosbag2 recording "
+                     f"(a directory, {', '.join(sorted(BAG_SUFFIXES))})")
 
 
 def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Path | None = None,
             fps_out: float = 15.0) -> tuple[list[DecisionRow], dict[str, int]]:
-    """The node's frame path, in order and without threads (stamps are the clock); returns decisions and counters."""
+    """Run the node's frame path, in order and without threads (stamps are the clock).
+
+    Returns the decisions and the counters; a recording that breaks off ends the run with what was decided.
+    """
     rows: list[DecisionRow] = []
     counts = collections.Counter()
     writer = None
-    for frame in frames:
+    frames = iter(frames)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            break
+        except Exception as exc:  # noqa: BLE001 - a recording that breaks off: keep what was decided so far
+            counts["read_errors"] += 1
+            tqdm.write(f"stopped reading after frame {counts['frames']}: {exc}")
+            break
         counts["frames"] += 1
         got = stream.ingest(frame.data, frame.stamp, frame, frame.stamp, keep_rgb=video_out is not None)
         if got.outcome is not Outcome.SAMPLED:
@@ -120,7 +171,8 @@ def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Pa
             if decided is None:
                 continue
             src: Frame = decided.newest.source
-            hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) for t in (result.left, result.right)]
+            hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1]))
+                     for t in (result.left, result.right)]
             a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
             rows.append(DecisionRow(job.stamp, src.index, src.frame_id, a.label if a else NONE, a.score if a else 0.0,
                                     g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1]))
@@ -151,6 +203,42 @@ def write_rows(rows: list[DecisionRow], path: Path, meta: dict) -> None:
         path.write_text(json.dumps({**meta, "decisions": [asdict(r) for r in rows]}, indent=1))
 
 
+def check_output(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output path that could not be written, before any work is done."""
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file name ending in {' or '.join(suffixes)}")
+    if path.suffix.lower() not in suffixes:
+        raise InputError(f"{path}: the output must end in {' or '.join(suffixes)}")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not existed:
+        path.unlink()
+
+
+def check_flags(args: argparse.Namespace) -> SmoothingParams:
+    """Check the flags as the node checks its parameters; InputError names the first bad one."""
+    for name in ("sample_fps", "smoothing", "enter_threshold", "exit_threshold", "min_duration", "max_frame_gap"):
+        if not math.isfinite(getattr(args, name)):
+            raise InputError(f"--{name.replace('_', '-')} must be a finite number, not {getattr(args, name)}")
+    if args.sample_fps < 0 and args.sample_fps != -1:
+        raise InputError("--sample-fps must be -1 (the model card's rate), 0 (every frame) or positive")
+    if not 1 <= args.stride <= 64:
+        raise InputError(f"--stride must be 1 to 64, not {args.stride}")
+    if args.max_frame_gap <= 0:
+        raise InputError(f"--max-frame-gap must be positive, not {args.max_frame_gap}")
+    smoothing = SmoothingParams(args.smoothing, args.enter_threshold, args.exit_threshold, args.min_duration)
+    try:
+        smoothing.validate()
+    except ValueError as exc:
+        raise InputError(f"smoothing flags: {exc}") from None
+    return smoothing
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path, help="a rosbag2 directory or .mcap/.db3 file, or a video file")
@@ -173,21 +261,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
+    try:
+        smoothing = check_flags(args)
+        check_output(args.out, (".json", ".csv"))
+        if args.video_out is not None:
+            check_output(args.video_out, (".mp4",))
+        frames = frames_of(args.input, args.topic)
+    except InputError as exc:
+        print(f"mtl-hri-offline: error: {exc}", file=sys.stderr)
+        return 2
     model = Path(args.model) if args.model else bundled_model_dir()
-    engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))
+    try:
+        engine = create_engine(model, args.backend, device=args.device, streaming=bool(args.streaming))
+    except Exception as exc:  # noqa: BLE001 - a missing or corrupt model, or an unusable device, in one line
+        print(f"mtl-hri-offline: error: cannot load model {model}: {exc}", file=sys.stderr)
+        return 2
     stream = CameraStream(offline=True)
-    smoothing = SmoothingParams(args.smoothing, args.enter_threshold, args.exit_threshold, args.min_duration)
     stream.configure(engine.spec, engine.labels, sample_fps_for(engine, args.sample_fps), args.stride,
                      args.max_frame_gap, smoothing, rebuild=True)
-    frames = tqdm(frames_of(args.input, args.topic), desc=args.input.name, unit="frame")
     fps_out = sample_fps_for(engine, args.sample_fps) / args.stride or 15.0
-    rows, counts = process(frames, engine, stream, args.video_out, fps_out)
+    rows, counts = process(tqdm(frames, desc=args.input.name, unit="frame"), engine, stream, args.video_out, fps_out)
     meta = {"input": str(args.input), "model": engine.card.name, "trained": engine.card.provenance.trained,
             "backend": engine.backend, "streaming": engine.streaming, "counts": counts}
     write_rows(rows, args.out, meta)
     print(f"{counts.get('frames', 0)} frames, {len(rows)} decisions -> {args.out}"
           + (f", video -> {args.video_out}" if args.video_out else ""))
+    if counts.get("read_errors"):
+        print("mtl-hri-offline: error: the input broke off; the decisions up to there are written", file=sys.stderr)
+        return 1
     return 0
 
 
