@@ -227,3 +227,14 @@ def test_a_stamp_far_from_the_clock_is_rejected_and_cannot_poison_the_order():
     assert all(o.outcome is Outcome.SAMPLED for o in outs) and s.window.count == 5 - 1  # window of 4, still going
     assert s.stats.recent(1000.5, 5.0) == ["stamps far from the clock"]
     assert s.stats.recent(1010.0, 5.0) == []  # the cause has gone
+
+
+def test_a_restart_after_a_decision_fell_due_leaves_nothing_to_decide():
+    """Found by test_fuzz: silence (or a gap) emptied the window before the worker took the due decision."""
+    s = stream(gap=0.1)
+    feed(s, 4, dt=1 / 15)
+    assert s.check_silence(1.0)
+    assert s.has_work(streaming=False) and s.next_job(streaming=False) is None
+    assert not s.has_work(streaming=False)
+    s.ingest(CountingFrame(), 5.0, None, 5.0)  # a gap, then one frame: not a window
+    assert s.next_job(streaming=False) is None and s.next_job(streaming=True) is None

@@ -289,8 +289,9 @@ class CameraStream:
         if streaming:
             new = w.sampled_total - self._processed
             self._processed = w.sampled_total
-            if not w.full:
-                return None
+        if not w.full:
+            return None  # the window restarted after the decision fell due: nothing whole to decide on
+        if streaming:
             state = self._state_for(self.generation)
             if 1 <= new <= MAX_CATCH_UP and state is not None:
                 frames, stamps, metas = w.newest(new)
