@@ -51,8 +51,8 @@ class Ros2Session:
                 return matches
             time.sleep(0.2)
 
-    def started_pids(self, name: str) -> list[int]:
-        """Pids of the processes launch started for executable `name` (respawns included)."""
+    def started_pids(self, name: str = r"[\w-]+") -> list[int]:
+        """Pids of the processes launch started (for executable `name`), respawns included."""
         return [int(m.group(1)) for m in re.finditer(rf"\[{name}-\d+\]: process started with pid \[(\d+)\]",
                                                      self.output())]
 

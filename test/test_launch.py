@@ -43,17 +43,13 @@ def node_list(env: dict[str, str]) -> list[str]:
     return got.stdout.split()
 
 
-def started_pids(log: str) -> list[int]:
-    return [int(p) for p in re.findall(r"process started with pid \[(\d+)\]", log)]
-
-
 def assert_clean_exit(session: Ros2Session, code: int | None, killed: int = 0) -> None:
     """Exit 0 in time, every child gone, none died but the `killed` ones, and no traceback."""
     log = session.output()
     assert code == 0, f"exit code {code} after Ctrl-C:\n{log[-4000:]}"
     assert "Traceback" not in log and "KeyboardInterrupt" not in log, log[-4000:]
     assert log.count("process has died") == killed, log[-4000:]
-    assert all(gone(pid) for pid in started_pids(log)), log[-4000:]
+    assert all(gone(pid) for pid in session.started_pids()), log[-4000:]
 
 
 def test_bad_argument_is_rejected_before_the_node_starts(env, tmp_path):
@@ -119,4 +115,5 @@ def test_demo_launch_ends_when_the_video_cannot_be_played(env, model_dir, tmp_pa
     assert code == 1, log
     assert f"cannot open video '{missing}'" in log
     assert "the camera (video_publisher) exited with code 1" in log
-    assert len(started_pids(log)) == 2 and all(gone(pid) for pid in started_pids(log)), log
+    pids = launch.started_pids()
+    assert len(pids) == 2 and all(gone(pid) for pid in pids), log
