@@ -10,17 +10,16 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
 
 from ...stream.engine import BACKENDS
 from ...stream.stats import RateMeter, RollingStats
+from .loopback import WARMUP_S, check_alive, memory_mb, spin, start_camera, start_node
 from .report import print_table
 
 HELP = "through real DDS on loopback: latency, drops, lag trend, memory, comparisons"
-WARMUP_S = 8.0  # the first seconds of each configuration are not counted
 
 
 @dataclass
@@ -50,53 +49,25 @@ class E2ERow:
         return self.last_minute_p99_ms / self.first_minute_p99_ms
 
 
-def _rss_mb(pid: int) -> tuple[float, float]:
-    """Read the (current, peak) resident memory of a process, from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def _spin(node, seconds: float, until: Callable[[], bool] = lambda: False, timeout: float = 0.05) -> None:
-    """Serve `node`'s callbacks for `seconds`, or until `until()` holds."""
-    import rclpy  # only once the loopback environment is set
-
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and not until():
-        rclpy.spin_once(node, timeout_sec=timeout)
-
-
 def run_e2e(name: str, executable: str, params: list[str], fps: float, duration: float, video: Path,
             env: dict[str, str], warmup: float = WARMUP_S) -> E2ERow:
     """One configuration: recognizer (or the naive node), a video publisher at `fps`, and this process listening."""
     import rclpy
 
-    from .listener import OutputListener
-    from .procs import RosProcess
-
-    ns = f"/bench_{name}"
-    listener = OutputListener(ns, name=f"bench_listener_{name}")
-    node = RosProcess(executable, ["-r", f"__ns:={ns}", "-r", "image:=/bench/image", *params], env)
+    listener, node = start_node(name, executable, params, env)
     try:
-        if executable == "recognizer":
-            _spin(listener, 60, until=lambda: bool(listener.received.diagnostics) or not node.alive(), timeout=0.1)
-        else:
-            _spin(listener, 8, timeout=0.1)  # the naive node has no diagnostics: give it time to load
         total = warmup + duration
         sent = int(total * fps)
-        publisher = RosProcess("video_publisher", ["-r", "image:=/bench/image", "-p", f"video:={video}",
-                                                   "-p", f"rate:={float(fps)}", "-p", "loop:=true",
-                                                   "-p", "frame_id:=bench", "-p", f"max_frames:={sent}",
-                                                   "-p", "wait_for_subscribers:=1"], env)
+        publisher = start_camera(video, fps, sent, env)
         start = time.time()
         end = time.monotonic() + total + 30  # the publisher stops itself after `sent` frames
         with tqdm(total=int(total), desc=f"{name} @ {fps:g} fps", unit="s", leave=False) as bar:
             while time.monotonic() < end and publisher.alive():
                 rclpy.spin_once(listener, timeout_sec=0.05)
                 bar.update(max(0, min(int(total), int(time.time() - start)) - bar.n))
-        if publisher.proc.returncode not in (0, None) or not node.alive():
-            raise RuntimeError(f"{name}: a process died:\n{publisher.log()[-1500:]}\n{node.log()[-1500:]}")
-        _spin(listener, 2.5)  # the last decisions, and a diagnostics update after the last frame
-        rss, peak = _rss_mb(node.proc.pid)
+        check_alive(name, publisher, node)
+        spin(listener, 2.5)  # the last decisions, and a diagnostics update after the last frame
+        rss, peak = memory_mb(node.proc.pid)
         diag = listener.diagnostic_values()
         publisher.stop()
     finally:
