@@ -65,6 +65,8 @@ def start_camera(video: Path, fps: float, frames: int, env: dict[str, str]) -> R
 
 
 def check_alive(name: str, camera: RosProcess, node: RosProcess) -> None:
-    """Raise with both logs' tails if the camera failed or the node is gone."""
-    if camera.proc.poll() not in (0, None) or not node.alive():
-        raise RuntimeError(f"{name}: a process died:\n{camera.log()[-1500:]}\n{node.log()[-1500:]}")
+    """Raise, naming the process and with both logs' tails, if the camera failed or the node is gone."""
+    failed = [p for p, ok in ((camera, camera.proc.poll() in (0, None)), (node, node.alive())) if not ok]
+    if failed:
+        raise RuntimeError(f"{name}: " + ", ".join(f"{p.name} exited with {p.proc.returncode}" for p in failed)
+                           + "".join(f"\n{p.log()[-1500:]}" for p in (camera, node)))

@@ -8,7 +8,9 @@ either way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -186,18 +188,16 @@ def run(args: argparse.Namespace) -> dict:
     from ..fetch_footage import default_cache, fetch
 
     if args.minutes * 60 < 2 * args.interval:
-        raise SystemExit("mtl-hri-bench soak: --minutes must cover at least two intervals")
+        print("mtl-hri-bench soak: --minutes must cover at least two intervals", file=sys.stderr)
+        raise SystemExit(2)
     env = apply_loopback_env()  # before rclpy starts
     import rclpy
 
     from .listener import Received
 
-    rclpy.init()
-    video = args.video or fetch(default_cache())
-    params = [*(["-p", f"model:={args.model}"] if args.model else []), "-p", "sample_fps:=0.0"]
     seconds = args.minutes * 60
-    frames = int((WARMUP_S + seconds) * args.fps)  # the camera starts after `launched`: it outlasts the last sample
-    listener, node = start_node("soak", "recognizer", params, env)
+    frames = int((WARMUP_S + seconds) * args.fps)  # its first frame comes after `launched`: it outlasts the run
+    params = [*(["-p", f"model:={args.model}"] if args.model else []), "-p", "sample_fps:=0.0"]
     samples: list[Sample] = []
     lat_t: list[float] = []
     lat_ms: list[float] = []
@@ -213,8 +213,15 @@ def run(args: argparse.Namespace) -> dict:
             taken, listener.received = listener.received, Received()
         return taken
 
-    camera = start_camera(video, args.fps, frames, env)
-    try:
+    with contextlib.ExitStack() as cleanup:  # on the way out: camera, node, listener, rclpy
+        rclpy.init()
+        cleanup.callback(rclpy.try_shutdown)
+        video = args.video or fetch(default_cache())
+        listener, node = start_node("soak", "recognizer", params, env)
+        cleanup.callback(listener.destroy_node)
+        cleanup.callback(node.stop)
+        camera = start_camera(video, args.fps, frames, env)
+        cleanup.callback(camera.stop)
         launched = time.time()
         with tqdm(total=int(WARMUP_S + seconds), desc="soak", unit="s") as bar:
             spin(listener, WARMUP_S)
@@ -226,8 +233,8 @@ def run(args: argparse.Namespace) -> dict:
                     spin(listener, t0 + (len(samples) + 1) * args.interval - time.time())
                     check_alive("soak", camera, node)
                 except (KeyboardInterrupt, RuntimeError) as exc:  # keep what was measured
-                    print(exc)
                     stopped = (str(exc).splitlines() or ["interrupted"])[0]
+                    print(f"soak stopped early: {exc or 'interrupted'}", file=sys.stderr)
                     break
                 got, now = take(), time.time()
                 lat_t.extend((t - t0) / 60 for t in got.hands_wall)
@@ -247,11 +254,6 @@ def run(args: argparse.Namespace) -> dict:
             take()
             if camera.proc.poll() == 0 and "frames_in" in diag:
                 dropped = frames - int(diag["frames_in"])
-    finally:
-        camera.stop()
-        node.stop()
-        listener.destroy_node()
-        rclpy.try_shutdown()
     if len(samples) < 2:
         raise RuntimeError(f"soak: stopped after {len(samples)} samples: {stopped}\n{node.log()[-1500:]}")
     summary = summarize(samples, np.array(lat_t), np.array(lat_ms), dropped, stopped)
