@@ -8,7 +8,8 @@ import torch
 from mtl_hri.model import InputSpec
 from mtl_hri.stream import FrameWindow, TorchEngine, resize_crop
 from mtl_hri.stream.engine import resolve_device, resolve_precision
-from mtl_hri.stream.preprocess import Normalizer, Pixels, prepare
+from mtl_hri.stream.normalize import Normalizer
+from mtl_hri.stream.preprocess import Pixels, prepare
 
 
 @pytest.mark.parametrize("width, height", [(768, 576), (640, 480), (1280, 720), (480, 640), (100, 90)])

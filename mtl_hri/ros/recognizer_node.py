@@ -442,6 +442,8 @@ class RecognizerNode(Node):
                 self._fault("publishing", exc, now)
 
     def _fault(self, stage: str, exc: Exception, now: float) -> None:
+        if not self.context.ok():
+            return  # shutting down (Ctrl-C invalidates the context before stop() runs): not a failure
         with self._lock:
             report = self.faults.record(stage, exc, now)
         if report:

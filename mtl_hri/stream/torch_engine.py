@@ -15,7 +15,7 @@ import torch
 from ..model import StreamState, load_model_dir
 from .accel import PinnedUploader, autocast, choose_window_forward, prepare_for_device, time_call
 from .engine import PRECISIONS, EngineBase, RecognitionResult, Window, resolve_device, resolve_precision
-from .preprocess import Normalizer
+from .normalize import Normalizer
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..model.config import InputSpec
 from ..stream.accel import autocast as accel_autocast
-from ..stream.preprocess import Normalizer
+from ..stream.normalize import Normalizer
 from .losses import slice_targets
 from .metrics import HandMetrics, TaskMetrics, classification_metrics, hand_metrics
 
