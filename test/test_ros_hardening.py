@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import CompressedImage
 
 from mtl_hri.model.checkpoint import CARD_FILE
@@ -25,7 +24,7 @@ from mtl_hri.tools.bench.listener import OutputListener
 from mtl_hri.tools.bench.procs import RosProcess, script
 
 from .rosutil import call, spin_for, spin_until
-from .test_ros_robustness import FramePlayer
+from .test_ros_robustness import recognizer_with_player
 
 NS, IMAGE = "/mtl_hri_hard", "/hard_cam/image"
 CNS, CIMAGE = "/mtl_hri_hard_c", "/hard_ccam/image"
@@ -44,18 +43,9 @@ def mono(width, height):
 
 @pytest.fixture(scope="module")
 def raw_node(ros, ros_env, model_dir, footage, tmp_path_factory):
-    listener = OutputListener(NS, name="hardening_listener")
-    proc = RosProcess("recognizer", ["-r", f"__ns:={NS}", "-r", f"image:={IMAGE}", "-p", f"model:={model_dir}",
-                                     "-p", "sample_fps:=0.0"], ros_env, tmp_path_factory.mktemp("hard_logs"))
-    player = FramePlayer(listener, footage, IMAGE)
-    params = AsyncParameterClient(listener, f"{NS}/recognizer")
-    assert params.wait_for_services(30), proc.log()
-    assert spin_until(listener, lambda: bool(listener.received.diagnostics), 60), proc.log()
-    try:
-        yield listener, proc, player, params
-    finally:
-        proc.stop()
-        listener.destroy_node()
+    with recognizer_with_player(NS, IMAGE, model_dir, ros_env, footage, tmp_path_factory.mktemp("hard_logs"),
+                                name="hardening_listener") as node:
+        yield node
 
 
 def keeps_deciding(listener, proc, player, what, seconds=2.0):

@@ -1,4 +1,5 @@
 """Bad input, bad parameters and a corrupt checkpoint: the node warns, counts, rejects, and keeps running."""
+import contextlib
 import time
 from pathlib import Path
 
@@ -58,22 +59,29 @@ def malformed(player: FramePlayer) -> list[Image]:
     return [truncated, unknown, empty, short_step]
 
 
-@pytest.fixture(scope="module")
-def node(ros, ros_env, model_dir, footage, tmp_path_factory):
-    ns = "/mtl_hri_robust"
-    listener = OutputListener(ns)
-    proc = RosProcess("recognizer", ["-r", f"__ns:={ns}", "-r", f"image:={IMAGE}", "-p", f"model:={model_dir}",
-                                     "-p", "sample_fps:=0.0"], ros_env, tmp_path_factory.mktemp("robust_logs"))
-    player = FramePlayer(listener, footage, IMAGE)
+@contextlib.contextmanager
+def recognizer_with_player(ns, image, model_dir, ros_env, footage, log_dir, name=None):
+    """Start a recognizer process fed by a FramePlayer, with a listener and a parameter client; yield once it spins."""
+    listener = OutputListener(ns, **({"name": name} if name else {}))
+    proc = RosProcess("recognizer", ["-r", f"__ns:={ns}", "-r", f"image:={image}", "-p", f"model:={model_dir}",
+                                     "-p", "sample_fps:=0.0"], ros_env, log_dir)
+    player = FramePlayer(listener, footage, image)
     params = AsyncParameterClient(listener, f"{ns}/recognizer")
-    assert params.wait_for_services(30), proc.log()
-    # the parameter services answer while the model still loads; diagnostics mean the node is spinning
-    assert spin_until(listener, lambda: bool(listener.received.diagnostics), 60), proc.log()
     try:
+        assert params.wait_for_services(30), proc.log()
+        # the parameter services answer while the model still loads; diagnostics mean the node is spinning
+        assert spin_until(listener, lambda: bool(listener.received.diagnostics), 60), proc.log()
         yield listener, proc, player, params
     finally:
         proc.stop()
         listener.destroy_node()
+
+
+@pytest.fixture(scope="module")
+def node(ros, ros_env, model_dir, footage, tmp_path_factory):
+    with recognizer_with_player("/mtl_hri_robust", IMAGE, model_dir, ros_env, footage,
+                                tmp_path_factory.mktemp("robust_logs")) as node:
+        yield node
 
 
 def test_malformed_and_backwards_frames_are_dropped_counted_and_the_node_keeps_deciding(node):

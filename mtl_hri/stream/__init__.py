@@ -4,8 +4,7 @@ Names are imported on first use (PEP 562): the frame path (preprocess, pipeline)
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "engine": ("HandTrack", "HeadResult", "RecognitionResult", "Timings"),
@@ -14,11 +13,4 @@ _EXPORTS = {
     "torch_engine": ("TorchEngine",),
     "window": ("FrameWindow", "Push", "WindowSnapshot"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
