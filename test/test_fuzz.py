@@ -16,7 +16,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from mtl_hri.model import InputSpec, ModelLoadError, load_card
 from mtl_hri.model.checkpoint import CARD_FILE
 from mtl_hri.ros.image_conv import ENCODINGS, CompressedFrame, ImageFrame, compressed_size
-from mtl_hri.stream.engine import HandTrack, HeadResult, RecognitionResult, Timings
+from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
 from mtl_hri.stream.pipeline import CameraStream, Outcome, finite
 from mtl_hri.stream.preprocess import FrameError
 from mtl_hri.stream.smoothing import SmoothingParams
@@ -114,7 +114,7 @@ def result_for(job) -> RecognitionResult:
     """Fill the engine's output type from the job's pixels (the engine is not what is fuzzed here)."""
     level = float(job.frames[-1].mean()) / 255
     heads = {task: HeadResult(classes, np.array([1 - level, level])) for task, classes in LABELS.items()}
-    hand = HandTrack(np.array([[level * 10, 5.0]]), np.array([level]))
+    hand = HandEstimate(np.array([[level * 10, 5.0]]), np.array([level]))
     return RecognitionResult(heads, hand, hand, Timings(0, 0, 0))
 
 

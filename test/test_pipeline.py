@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mtl_hri.model import InputSpec
-from mtl_hri.stream.engine import HandTrack, HeadResult, RecognitionResult, Timings
+from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
 from mtl_hri.stream.pipeline import MAX_CATCH_UP, STALE_AFTER, ArrayFrame, CameraStream, Outcome
 from mtl_hri.stream.preprocess import MAX_ASPECT, MAX_SIDE, Pixels
 from mtl_hri.stream.smoothing import SmoothingParams
@@ -43,8 +43,8 @@ def result(p_walk=0.9, finite=True) -> RecognitionResult:
     heads = {"action": HeadResult(LABELS["action"], np.array([1 - p_walk, p_walk])),
              "gesture": HeadResult(LABELS["gesture"], np.array([0.8, 0.1, 0.1]))}
     xy = np.array([[3.0, 4.0]]) if finite else np.array([[np.nan, 4.0]])
-    hand = HandTrack(xy, np.array([0.7]))
-    return RecognitionResult(heads, hand, HandTrack(np.array([[5.0, 6.0]]), np.array([0.2])), Timings(0, 1, 0))
+    hand = HandEstimate(xy, np.array([0.7]))
+    return RecognitionResult(heads, hand, HandEstimate(np.array([[5.0, 6.0]]), np.array([0.2])), Timings(0, 1, 0))
 
 
 def feed(s: CameraStream, n: int, t0=0.0, dt=0.1):

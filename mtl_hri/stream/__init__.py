@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "engine": ("HandTrack", "HeadResult", "RecognitionResult", "Timings"),
+    "engine": ("HandEstimate", "HeadResult", "RecognitionResult", "Timings"),
     "preprocess": ("FrameGeometry", "resize_crop"),
     "smoothing": ("Decision", "DecisionSmoother", "SmoothingParams"),
     "torch_engine": ("TorchEngine",),

@@ -31,8 +31,10 @@ class HeadResult:
 
 
 @dataclass
-class HandTrack:
-    """Points of one hand per temporal slice (per frame for TSM; the newest only when streaming), in source pixels."""
+class HandEstimate:
+    """The network's estimate of one hand per temporal slice (per frame for TSM; the newest only when streaming), in
+    source pixels; the ground truth of training is `data.records.HandTrack`.
+    """
 
     xy: np.ndarray  # (S, 2)
     confidence: np.ndarray  # (S,) in [0, 1]
@@ -52,8 +54,8 @@ class Timings:
 @dataclass
 class RecognitionResult:
     heads: dict[str, HeadResult]  # task -> probabilities
-    left: HandTrack | None
-    right: HandTrack | None
+    left: HandEstimate | None
+    right: HandEstimate | None
     timings: Timings
 
 
@@ -168,7 +170,7 @@ class EngineBase:
                 # slice s summarises frames up to the end of its chunk: map it with that frame's geometry
                 ends = [(s + 1) * n_frames // n_slices - 1 for s in range(n_slices)]
                 src = np.stack([[geoms[e].to_source(crop_xy[s, h]) for h in range(2)] for s, e in enumerate(ends)])
-                left, right = HandTrack(src[:, 0], conf[:, 0]), HandTrack(src[:, 1], conf[:, 1])
+                left, right = HandEstimate(src[:, 0], conf[:, 0]), HandEstimate(src[:, 1], conf[:, 1])
             results.append(RecognitionResult(heads, left, right, timings))
         return results
 
