@@ -32,8 +32,10 @@ class HeadResult:
 
 @dataclass
 class HandEstimate:
-    """The network's estimate of one hand per temporal slice (per frame for TSM; the newest only when streaming), in
-    source pixels; the ground truth of training is `data.records.HandTrack`.
+    """The network's estimate of one hand, in source pixels.
+
+    One point per temporal slice (per frame for TSM; the newest only when streaming). The ground truth of
+    training is `data.records.HandTrack`.
     """
 
     xy: np.ndarray  # (S, 2)
