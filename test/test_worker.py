@@ -114,11 +114,11 @@ def test_a_failing_stage_is_counted_reported_and_the_worker_goes_on(feed, stage,
     assert errors and f"{stage} failed" in errors[-1].message and "injected" in errors[-1].message
     values = {kv.key: kv.value for kv in errors[-1].values}
     assert int(values[f"errors_{stage}"]) >= 3 and int(values["worker_errors"]) >= 3
-    assert node._worker.is_alive()
+    assert node.worker_alive
     monkeypatch.undo()
     before = len(feed.hands)
     assert feed.wait(lambda: len(feed.hands) >= before + 5, 30), "decisions did not come back"
-    assert node._worker.is_alive()
+    assert node.worker_alive
     # the level follows what happens now: once the failures are over, the camera is reported OK again
     feed.statuses.clear()
     assert feed.wait(lambda: feed.statuses and feed.statuses[-1].level == DiagnosticStatus.OK, 15)

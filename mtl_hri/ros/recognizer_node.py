@@ -460,6 +460,10 @@ class RecognizerNode(Node):
         """Read the node's clock (simulated time under use_sim_time): rates, silence and latencies follow it."""
         return self.get_clock().now().nanoseconds * 1e-9
 
+    @property
+    def worker_alive(self) -> bool:
+        return self._worker.is_alive()
+
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
