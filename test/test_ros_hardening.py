@@ -188,12 +188,15 @@ def test_compressed_images_are_sized_from_their_header_before_decoding(ros, ros_
         while time.monotonic() < end and len(listener.received.hands) <= 3:
             play(0.5)
         assert len(listener.received.hands) > 3, proc.log()
-        for data in (bytes(bomb), b"GIF89a not a png", jpegs[0][: len(jpegs[0]) // 3]):
-            pub.publish(stamped(CompressedImage(format="png", data=data), time.time()))
-            before = len(listener.received.hands)
-            play(1.5)
-            assert proc.alive() and len(listener.received.hands) - before >= 5, proc.log()[-3000:]
-        assert int(listener.diagnostic_values()["frames_bad"]) == 3
+        for expected, data in enumerate((bytes(bomb), b"GIF89a not a png", jpegs[0][: len(jpegs[0]) // 3]), 1):
+            for _ in range(5):  # sensor-data QoS may drop one message on a loaded machine: then it is sent again
+                pub.publish(stamped(CompressedImage(format="png", data=data), time.time()))
+                before = len(listener.received.hands)
+                play(1.5)
+                assert proc.alive() and len(listener.received.hands) - before >= 5, proc.log()[-3000:]
+                if int(listener.diagnostic_values()["frames_bad"]) >= expected:
+                    break
+            assert int(listener.diagnostic_values()["frames_bad"]) >= expected, proc.log()[-3000:]
         assert "exceeds 8192 px" in proc.log()
     finally:
         proc.stop()

@@ -80,7 +80,7 @@ PARAMS = (
     Param("max_frame_gap", MAX_FRAME_GAP, "A longer gap between stamps resets the window and publishes none (s).",
           range=(0.01, 60.0)),
     Param("max_clock_offset", 10.0, "Frames stamped further than this from the node's clock are dropped, so that "
-          "one wrong stamp cannot stall the stream (s); 0 turns the check off. Off under use_sim_time.",
+          "one wrong stamp cannot stall the stream (s); 0 turns the check off. Off under use_sim_time and offline.",
           range=(0.0, 1e6)),
     Param("image_transport", "raw", "raw or compressed (subscribes to <image>/compressed).",
           choices=("raw", "compressed")),
@@ -327,7 +327,8 @@ class RecognizerNode(Node):
         fps = sample_fps_for(self.engine, get("sample_fps"))
         smoothing = SmoothingParams(get("smoothing"), get("enter_threshold"), get("exit_threshold"),
                                     get("min_duration"))
-        clock_offset = 0.0 if self._p("use_sim_time") else get("max_clock_offset")  # a replay's stamps are its own
+        replay = self._p("use_sim_time") or self._p("offline")  # a recording's stamps are its own
+        clock_offset = 0.0 if replay else get("max_clock_offset")
         for camera in self.cameras:
             camera.stream.configure(self.engine.spec, self.engine.labels, fps, get("stride"), get("max_frame_gap"),
                                     smoothing, rebuild, clock_offset)

@@ -43,4 +43,5 @@ def spin_node(make_node: Callable[[], N], args: list[str] | None = None,
                 node.stop()
             node.destroy_node()
         rclpy.try_shutdown()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # rclpy's shutdown restores the handler it found at init
     return 0
