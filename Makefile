@@ -48,8 +48,9 @@ $(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 setup: $(BIN)/.installed
 
 # The ROS 2 launch system and command line (ros2 launch, run, topic, node, param) from a folder of wheels with
-# an install.sh, for a venv without a ROS distro: `make test ROS2_CLI_WHEELS=DIR` (.ci/run gives it one).
-ROS2_CLI_WHEELS ?=
+# an install.sh, for a venv without a ROS distro: `make test ROS2_CLI_WHEELS=DIR`. By default the shared wheel
+# folder beside the clone, where there is one; elsewhere (a robot with a distro) the launch tests use the distro's.
+ROS2_CLI_WHEELS ?= $(wildcard ../shared/wheels/ros2-cli)
 ifneq ($(ROS2_CLI_WHEELS),)
 ROS2_CLI := $(BIN)/.ros2cli
 $(ROS2_CLI): $(BIN)/.deps $(wildcard $(ROS2_CLI_WHEELS)/*.whl)
