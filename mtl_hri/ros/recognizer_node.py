@@ -341,17 +341,17 @@ class RecognizerNode(Node):
         self._ingest(camera, CompressedFrame(msg), msg.header)
 
     def _ingest(self, camera: Camera, frame: LazyFrame, header: Header) -> None:
-        now = self._now()
+        now, stamp = self._now(), stamp_seconds(header.stamp)
         keep_rgb = camera.wants_debug_image()
         with self._lock:
             if self.engine is None:
                 camera.stream.stats.frames_in.tick(now)
                 self.get_logger().error(f"dropping frames: {self.load_error}", throttle_duration_sec=THROTTLE)
                 return
-            got = camera.stream.ingest(frame, stamp_seconds(header.stamp), header, now, keep_rgb)
+            got = camera.stream.ingest(frame, stamp, header, now, keep_rgb)
             if got.outcome is Outcome.SAMPLED:
                 self._lock.notify()
-        self._report_ingest(camera, got, stamp_seconds(header.stamp), now)
+        self._report_ingest(camera, got, stamp, now)
 
     def _report_ingest(self, camera: Camera, got: Ingested, stamp: float, now: float) -> None:
         logger = self.get_logger()
