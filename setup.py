@@ -39,6 +39,7 @@ setup(
             "mtl-hri-demo = mtl_hri.tools.demo:main",
             "mtl-hri-init-model = mtl_hri.tools.init_model:main",
             "mtl-hri-fetch-footage = mtl_hri.tools.fetch_footage:main",
+            "mtl-hri-fetch-front-end = mtl_hri.tools.fetch_front_end:main",
             "mtl-hri-export = mtl_hri.tools.export:main",
             "mtl-hri-synth = mtl_hri.tools.synth:main",
             "mtl-hri-bench = mtl_hri.tools.bench:main",

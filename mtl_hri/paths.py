@@ -1,9 +1,15 @@
 """Where the package's installed data lives, found without ROS's package index."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE = "mtl_hri"
+
+
+def cache_dir() -> Path:
+    """Where fetched files live (footage, photos, the front end's models): $XDG_CACHE_HOME/mtl_hri."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / PACKAGE
 
 
 def bundled_model_dir() -> Path:

@@ -46,6 +46,16 @@ def footage() -> Path:
 
 
 @pytest.fixture(scope="session")
+def basketball_photo() -> Path:
+    """Return a real photo of two men, one holding a ball up (opencv-doc's basketball2.png, 640x480), checksummed."""
+    from mtl_hri.data.debian import fetch_verified
+    from mtl_hri.paths import cache_dir
+
+    name, sha = "basketball2.png", "b3047772e0dc6c9d83c26f64894ca1a897f799f855c5574ac24b2ef934c2978e"
+    return fetch_verified({cache_dir() / name: (name, sha)})[0]
+
+
+@pytest.fixture(scope="session")
 def ros(ros_env):
     """Initialise rclpy once for the run (loopback DDS, this run's domain)."""
     import rclpy

@@ -7,14 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from mtl_hri.data.debian import cache_dir, fetch_verified
 from mtl_hri.data.generic import HandCSV
 from mtl_hri.data.hand_teacher import Detection, assign_sides
 from mtl_hri.tools.annotate_hands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv-mediapipe" / "bin" / "python"  # `make mediapipe`, which `make test` runs first
-PHOTO = ("basketball2.png", "b3047772e0dc6c9d83c26f64894ca1a897f799f855c5574ac24b2ef934c2978e")
 HAND_CROP = (250, 150, 300)  # x, y, side: a raised hand in opencv-doc's basketball2.png (640x480)
 WALL_CROP = (255, 155, 110)  # bare wall beside it, nobody in it
 SIZE = 600  # frames are crops scaled to SIZE x SIZE: the hand crop 2x
@@ -35,9 +33,9 @@ def test_sides_follow_mediapipe_handedness_and_mirroring():
 
 
 @pytest.fixture(scope="module")
-def hand_video(tmp_path_factory) -> Path:
+def hand_video(tmp_path_factory, basketball_photo) -> Path:
     """Film a camera panning across a real raised hand (2x zoom), then across the bare wall beside it."""
-    photo = cv2.imread(str(fetch_verified({cache_dir() / PHOTO[0]: PHOTO})[0]))
+    photo = cv2.imread(str(basketball_photo))
     frames = []
     for k in range(HAND_FRAMES + WALL_FRAMES):
         x, y, side = HAND_CROP if k < HAND_FRAMES else WALL_CROP

@@ -13,10 +13,6 @@ PACKAGE = "opencv-doc"
 DATA_DIR = "./usr/share/doc/opencv-doc/examples/data"
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mtl_hri"
-
-
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
 

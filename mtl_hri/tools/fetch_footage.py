@@ -8,7 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..data.debian import cache_dir, fetch_verified
+from ..data.debian import fetch_verified
+from ..paths import cache_dir
 
 SHA256 = "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"  # 768x576, 795 frames
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..debian import cache_dir, fetch_verified
+from ...paths import cache_dir
+from ..debian import fetch_verified
 
 # Scene-like photos of opencv-doc 4.6.0 (no people in them: a second person would contradict the label).
 BACKGROUND_SHA256 = {

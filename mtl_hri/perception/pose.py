@@ -1,0 +1,55 @@
+"""Body landmarks in a region, and the region they ask for on the next frame.
+
+The model is BlazePose GHUM full (Bazarevsky et al., "BlazePose: On-device Real-time Body Pose tracking"): 33 points
+plus two alignment points.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .litert import TfliteModel
+from .models import POSE_LANDMARKS
+from .roi import Roi, crop
+
+INPUT = 256
+POINTS = 33  # BlazePose topology; then 33: mid-hip centre, 34: a point on the body's enclosing circle, above it
+ROI_SCALE = 1.25  # the body's enclosing circle's diameter, enlarged: MediaPipe's pose_landmark_by_roi
+LEFT_WRIST, RIGHT_WRIST, LEFT_PINKY, RIGHT_PINKY, LEFT_INDEX, RIGHT_INDEX = 15, 16, 17, 18, 19, 20
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x, -60.0, 60.0)))  # logits can be far beyond float32's exp range
+
+
+@dataclass
+class BodyLandmarks:
+    points: np.ndarray  # (33, 3) x, y source pixels, z (crop-relative depth, pixels of the 256 crop)
+    visibility: np.ndarray  # (33,) in [0, 1]: the point is in view and not occluded
+    presence: float  # [0, 1]: a body is in the region at all
+    next_roi: Roi  # where to look on the next frame
+
+    def box(self, min_visibility: float = 0.5) -> np.ndarray:
+        """Return the (x0, y0, x1, y1) box of the visible points (all points when few are)."""
+        seen = self.points[self.visibility >= min_visibility, :2]
+        pts = seen if len(seen) >= 4 else self.points[:, :2]
+        return np.concatenate([pts.min(0), pts.max(0)]).astype(np.float32)
+
+
+class PoseLandmarker:
+    """One body per call, in the region the detector or the previous frame gave."""
+
+    def __init__(self, directory: Path | None = None, threads: int = 1) -> None:
+        self.model = TfliteModel(POSE_LANDMARKS, directory, (INPUT, INPUT), threads)
+
+    def __call__(self, rgb: np.ndarray, roi: Roi) -> BodyLandmarks:
+        out = self.model.run(crop(rgb, roi, INPUT))
+        raw = out["Identity"].reshape(39, 5)
+        xy = roi.to_source(raw[:, :2], INPUT)
+        points = np.concatenate([xy, raw[:, 2:3]], axis=1)
+        centre, top = xy[33], xy[34]
+        radius = float(np.hypot(*(top - centre)))
+        return BodyLandmarks(points[:POINTS], sigmoid(raw[:POINTS, 3]), float(out["Identity_1"].ravel()[0]),
+                             Roi.aligned(centre, top, 2 * radius * ROI_SCALE))
