@@ -5,9 +5,10 @@ import pytest
 
 from mtl_hri.model import InputSpec
 from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
-from mtl_hri.stream.pipeline import MAX_CATCH_UP, STALE_AFTER, ArrayFrame, CameraStream, Outcome
+from mtl_hri.stream.pipeline import ArrayFrame, CameraStream, Job, Outcome
 from mtl_hri.stream.preprocess import MAX_ASPECT, MAX_SIDE, Pixels
 from mtl_hri.stream.smoothing import SmoothingParams
+from mtl_hri.stream.window_stream import MAX_CATCH_UP, STALE_AFTER
 
 SPEC = InputSpec(frames=4, size=16, resize=16, sample_fps=10.0)
 LABELS = {"action": ["none", "walk"], "gesture": ["none", "wave", "stop"]}
@@ -31,6 +32,12 @@ class CountingFrame:
             raise self.fail
         w, h = self._size
         return Pixels(np.full((h, w, 3), self.value, np.uint8), cv2.COLOR_BGR2RGB)
+
+
+def one(jobs: list[Job]) -> Job | None:
+    """Return the only job of a camera with one window (the scene's), or None."""
+    assert len(jobs) <= 1
+    return jobs[0] if jobs else None
 
 
 def stream(offline=False, sample_fps=0.0, stride=1, gap=0.5) -> CameraStream:
@@ -96,13 +103,13 @@ def test_a_failing_decoder_or_header_is_a_bad_frame_and_an_unexpected_error_is_a
 def test_a_gap_or_a_new_frame_size_restarts_the_stream_and_forgets_decisions():
     s = stream()
     feed(s, 4)
-    job = s.next_job(streaming=False)
+    job = one(s.next_jobs(streaming=False))
     decided = s.complete(job, result(), None, 0.5)
     assert decided.decisions["action"].label == "walk" and decided.trails[0]
     got = s.ingest(CountingFrame(), 2.0, None, 2.0)  # 1.7 s later
     assert got.outcome is Outcome.SAMPLED and "gap" in got.reset
-    assert s.window.count == 1 and s.window.resets == 1 and not s.trails[0]
-    assert s.smoothers["action"].label == "none"
+    assert s.window.count == 1 and s.window.resets == 1 and not s.scene.trails[0]
+    assert s.scene.smoothers["action"].label == "none"
     got = s.ingest(CountingFrame(size=(48, 48)), 2.1, None, 2.1)
     assert "32x24 to 48x48" in got.reset and s.window.count == 1 and s.window.resets == 2
 
@@ -110,24 +117,24 @@ def test_a_gap_or_a_new_frame_size_restarts_the_stream_and_forgets_decisions():
 def test_live_scheduling_primes_then_steps_then_reprimes_when_far_behind():
     s = stream()
     feed(s, 3)
-    assert not s.has_work(streaming=False) and s.next_job(streaming=True) is None  # window not full
+    assert not s.has_work(streaming=False) and one(s.next_jobs(streaming=True)) is None  # window not full
     feed(s, 1, t0=0.3)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     assert job.kind == "window" and job.due and len(job.frames) == SPEC.frames
     s.complete(job, result(), "state after window", 0.4)
     feed(s, 2, t0=0.4)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     assert job.kind == "frames" and len(job.frames) == 2 and job.state == "state after window"
     s.complete(job, result(), "state 2", 0.6)
     feed(s, MAX_CATCH_UP + 1, t0=0.6)  # fell further behind: prime again on the newest window
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     assert job.kind == "window" and job.stamp == pytest.approx(0.6 + MAX_CATCH_UP * 0.1)
 
 
 def test_live_whole_window_scheduling_skips_stale_windows_and_counts_them():
     s = stream()
     feed(s, 4 + 3)  # 4 windows due, worker took none
-    job = s.next_job(streaming=False)
+    job = one(s.next_jobs(streaming=False))
     assert job.due and job.stamp == pytest.approx(0.6) and s.stats.windows_skipped == 3
     assert not s.has_work(streaming=False)
 
@@ -135,18 +142,18 @@ def test_live_whole_window_scheduling_skips_stale_windows_and_counts_them():
 def test_a_state_never_crosses_a_reset():
     s = stream()
     feed(s, 4)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     feed(s, 1, t0=5.0)  # a gap while the job ran
     s.complete(job, result(), "old state", 5.0)
     feed(s, 3, t0=5.1)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     assert job.kind == "window" and job.state is None
 
 
 def test_results_of_another_configuration_are_dropped():
     s = stream()
     feed(s, 4)
-    job = s.next_job(streaming=False)
+    job = one(s.next_jobs(streaming=False))
     s.configure(SPEC, LABELS, 0.0, 1, 0.5, SmoothingParams(), rebuild=True)  # a new model
     assert s.complete(job, result(), None, 1.0) is None
 
@@ -154,23 +161,23 @@ def test_results_of_another_configuration_are_dropped():
 def test_non_finite_outputs_raise_and_drop_the_state():
     s = stream()
     feed(s, 4)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     with pytest.raises(ValueError, match="non-finite"):
         s.complete(job, result(finite=False), "poisoned", 0.5)
     feed(s, 1, t0=0.4)
-    assert s.next_job(streaming=True).kind == "window"  # re-primes instead of stepping from the bad state
+    assert one(s.next_jobs(streaming=True)).kind == "window"  # re-primes instead of stepping from the bad state
 
 
 def test_abandon_after_a_failed_inference_reprimes():
     s = stream()
     feed(s, 4)
-    s.complete(s.next_job(streaming=True), result(), "state", 0.4)
+    s.complete(one(s.next_jobs(streaming=True)), result(), "state", 0.4)
     feed(s, 1, t0=0.4)
-    job = s.next_job(streaming=True)
+    job = one(s.next_jobs(streaming=True))
     assert job.kind == "frames"
     s.abandon(job)
     feed(s, 1, t0=0.5)
-    assert s.next_job(streaming=True).kind == "window"
+    assert one(s.next_jobs(streaming=True)).kind == "window"
 
 
 def test_offline_queues_every_window_in_order_and_steps_one_frame_each():
@@ -178,7 +185,7 @@ def test_offline_queues_every_window_in_order_and_steps_one_frame_each():
     feed(s, 7)
     kinds, stamps = [], []
     while s.has_work(streaming=True):
-        job = s.next_job(streaming=True)
+        job = one(s.next_jobs(streaming=True))
         kinds.append(job.kind)
         stamps.append(job.stamp)
         s.complete(job, result(), f"state {job.stamp}", job.stamp)
@@ -189,12 +196,12 @@ def test_offline_queues_every_window_in_order_and_steps_one_frame_each():
 def test_silence_resets_once_and_the_watchdog_reports_a_stalled_worker():
     s = stream(sample_fps=10.0)
     feed(s, 4)
-    assert not s.check_silence(0.6) and s.check_silence(1.0) and not s.check_silence(1.5)
+    assert s.check_silence(0.6) is None and s.check_silence(1.0) == [] and s.check_silence(1.5) is None
     assert s.window.count == 0
     feed(s, 40, t0=2.0)  # 4 s of frames into a full window, and the worker never decides
     now = 2.0 + 39 * 0.1
     assert s.stale(now)
-    s.complete(s.next_job(streaming=False), result(), None, now)
+    s.complete(one(s.next_jobs(streaming=False)), result(), None, now)
     assert not s.stale(now + 0.1)
     assert not s.stale(now + STALE_AFTER + 5.0)  # the camera went quiet: silence, not a stalled worker
 
@@ -233,8 +240,8 @@ def test_a_restart_after_a_decision_fell_due_leaves_nothing_to_decide():
     """Found by test_fuzz: silence (or a gap) emptied the window before the worker took the due decision."""
     s = stream(gap=0.1)
     feed(s, 4, dt=1 / 15)
-    assert s.check_silence(1.0)
-    assert s.has_work(streaming=False) and s.next_job(streaming=False) is None
+    assert s.check_silence(1.0) is not None
+    assert s.has_work(streaming=False) and one(s.next_jobs(streaming=False)) is None
     assert not s.has_work(streaming=False)
     s.ingest(CountingFrame(), 5.0, None, 5.0)  # a gap, then one frame: not a window
-    assert s.next_job(streaming=False) is None and s.next_job(streaming=True) is None
+    assert one(s.next_jobs(streaming=False)) is None and one(s.next_jobs(streaming=True)) is None

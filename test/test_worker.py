@@ -97,7 +97,7 @@ def inject(stage, node, monkeypatch):
         monkeypatch.setattr(node.engine, "infer_many", raising("injected inference failure"))
         monkeypatch.setattr(node.engine, "step_many", raising("injected inference failure"))
     elif stage == "decision":
-        for smoother in camera.stream.smoothers.values():
+        for smoother in camera.stream.scene.smoothers.values():
             monkeypatch.setattr(smoother, "update", raising("injected decision failure"))
     elif stage == "publishing":
         monkeypatch.setattr(camera.hands, "publish", raising("injected publishing failure"))

@@ -373,7 +373,7 @@ class RecognizerNode(Node):
     def on_silence_timer(self) -> None:
         now = self._now()
         with self._lock:
-            silent = [camera for camera in self.cameras if camera.stream.check_silence(now)]
+            silent = [camera for camera in self.cameras if camera.stream.check_silence(now) is not None]
         for camera in silent:
             self._publish_none(camera)
 
@@ -408,7 +408,7 @@ class RecognizerNode(Node):
                     return
                 engine = self.engine
                 try:
-                    work = [(c, job) for c in self.cameras if (job := c.stream.next_job(engine.streaming)) is not None]
+                    work = [(c, job) for c in self.cameras for job in c.stream.next_jobs(engine.streaming)]
                 except Exception as exc:  # noqa: BLE001 - the worker must not die
                     self._fault("scheduling", exc, self._now())
                     continue

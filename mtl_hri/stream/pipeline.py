@@ -7,24 +7,20 @@ decision, smoothing), which returns what to publish. The node wraps one `CameraS
 """
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from ..model import InputSpec
 from .engine import EngineBase, RecognitionResult
-from .preprocess import FrameGeometry, Pixels, check_frame_size, prepare
-from .smoothing import Decision, DecisionSmoother, SmoothingParams
+from .preprocess import Pixels, check_frame_size, prepare, prepare_square
+from .smoothing import SmoothingParams
 from .stats import RateMeter, RollingStats
 from .window import FrameWindow, Push
+from .window_stream import Decided, FrameMeta, Job, WindowConfig, WindowStream
 
-MAX_CATCH_UP = 3  # a streaming worker this many frames behind steps through them; further behind, it re-primes
-TRAIL = 12  # hand positions kept for the debug trail
-STALE_AFTER = 3.0  # s with a full window and frames arriving but no decision: the stream is stale
-
+if TYPE_CHECKING:
+    from ..perception.frontend import Body, FrontEnd, Perceived
 
 class LazyFrame(Protocol):
     """A frame whose header is read first; its pixels are decoded only when the window samples it."""
@@ -63,40 +59,8 @@ class Ingested:
     reset: str = ""  # why the stream restarted before this frame ("" if it did not)
     error: str = ""  # why a BAD frame was refused
     fault: Exception | None = None  # set when that was not bad input (a ValueError) but a failure of ours
-
-
-@dataclass
-class FrameMeta:
-    geometry: FrameGeometry
-    source: Any  # the caller's record of the frame (a ROS header, an offline frame)
-    rgb: np.ndarray | None = None  # the source frame, kept only when an overlay will be drawn
-
-
-@dataclass
-class Job:
-    """Work for the engine: a whole window (prime / recompute) or streamed frames from `state`."""
-
-    kind: str  # "window": (re)compute a whole window | "frames": step the stream through new frames
-    frames: np.ndarray  # (n, S, S, 3), oldest first
-    geometries: list[FrameGeometry]  # one per frame
-    newest: FrameMeta
-    stamp: float
-    due: bool  # a decision is to be published for it
-    generation: tuple[int, int]  # (configuration, window reset) when made: stream states never cross either
-    state: Any = None  # the stream state a "frames" job steps from
-
-
-@dataclass
-class Decided:
-    """What `complete` hands back to publish: decisions of every task, the result they came from."""
-
-    decisions: dict[str, Decision]
-    result: RecognitionResult
-    newest: FrameMeta
-    stamp: float
-    latency_ms: float
-    trails: tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]  # left, right
-    window_fill: tuple[int, int]
+    created: list[str] = field(default_factory=list)  # bodies that got a window with this frame
+    dropped: list[str] = field(default_factory=list)  # bodies gone: their windows and topics end
 
 
 @dataclass
@@ -126,29 +90,37 @@ class StreamStats:
 
 
 class CameraStream:
-    """One camera's frame protocol and scheduling.
+    """One camera's frame protocol, its windows and their scheduling.
 
-    Live, it serves the newest work and skips what went stale; `offline`, it queues every sampled frame so that
-    every window is processed in order (same input, same decisions).
+    Every frame is checked here once (size, stamps, clock). The scene's window (the whole frame, centre-cropped)
+    samples them; with a front end, each body it tracks gets its own window of crops around the body, and the
+    scene only decides while nobody is in view. Live, it serves the newest work and skips what went stale;
+    `offline`, it queues every sampled frame so that every window is processed in order.
     """
 
-    def __init__(self, offline: bool = False) -> None:
+    def __init__(self, offline: bool = False, front_end: FrontEnd | None = None) -> None:
         self.offline = offline
+        self.front_end = front_end
         self.spec: InputSpec | None = None
-        self.window: FrameWindow[FrameMeta] | None = None
-        self.smoothers: dict[str, DecisionSmoother] = {}
+        self.scene: WindowStream | None = None
+        self.bodies: dict[str, WindowStream] = {}  # by body id, while the front end tracks them
+        self.tracked: list[Body] = []  # the front end's bodies at the last sampled frame, largest first
+        self.perception: Perceived | None = None
         self.stats = StreamStats()
-        self.trails: tuple[collections.deque, collections.deque] = (
-            collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
+        self._config: WindowConfig | None = None
         self._frame_size: tuple[int, int] | None = None
-        self._configs = 0
-        self._state: tuple[tuple[int, int], Any] | None = None  # (generation it belongs to, stream state)
-        self._taken_seq = self._processed = 0
-        self._full_since: float | None = None
-        self._last_decision: float | None = None
         self._silent = False
         self.max_clock_offset = 0.0  # s; 0: stamps are not compared with the caller's clock
-        self._queue: collections.deque[Job] = collections.deque()  # offline only
+
+    @property
+    def window(self) -> FrameWindow | None:
+        """The scene's window: it samples every frame the camera sends."""
+        return self.scene.window if self.scene else None
+
+    @property
+    def primary(self) -> str | None:
+        """The body the plain topics describe: the largest tracked (None: the whole scene)."""
+        return self.tracked[0].id if self.tracked else None
 
     # ------------------------------------------------------------------ configuration
     def configure(self, spec: InputSpec, labels: dict[str, list[str]], sample_fps: float, stride: int,
@@ -156,26 +128,24 @@ class CameraStream:
                   max_clock_offset: float = 0.0) -> None:
         """Take the model's input spec and labels, and the parameters.
 
-        `rebuild` (a new model) makes a new window and smoothers; otherwise the parameters change in place.
-        `max_clock_offset` > 0 rejects stamps that far from the caller's clock.
+        `rebuild` (a new model), or a new sampling rate, makes new windows and smoothers; otherwise the parameters
+        change in place. `max_clock_offset` > 0 rejects stamps that far from the caller's clock.
         """
         self.max_clock_offset = max_clock_offset
-        if rebuild or self.window is None or self.window.sample_fps != sample_fps:
-            self.spec = spec
-            self.window = FrameWindow(spec.frames, (spec.size, spec.size, 3), sample_fps, stride, max_frame_gap)
-            self._configs += 1
-            self._taken_seq = self._processed = 0
-            self._state, self._full_since = None, None
-            self._queue.clear()
-        self.window.stride, self.window.max_frame_gap = stride, max_frame_gap
-        if rebuild or set(self.smoothers) != set(labels):
-            self.smoothers = {task: DecisionSmoother(classes, smoothing) for task, classes in labels.items()}
-        for smoother in self.smoothers.values():
-            smoother.params = smoothing
+        old = self._config
+        renew = rebuild or old is None or old.sample_fps != sample_fps
+        self.spec = spec
+        self._config = WindowConfig(spec, labels, sample_fps, stride, max_frame_gap, smoothing,
+                                    (old.generation if old else 0) + int(renew))
+        if renew:
+            self.scene = WindowStream(self._config, None, self.offline)
+            self.bodies.clear()
+        else:
+            for stream in self._streams():
+                stream.retune(self._config)
 
-    @property
-    def generation(self) -> tuple[int, int]:
-        return self._configs, self.window.resets if self.window else 0
+    def _streams(self) -> list[WindowStream]:
+        return ([self.scene] if self.scene else []) + list(self.bodies.values())
 
     # ------------------------------------------------------------------ the callback's half
     def ingest(self, frame: LazyFrame, stamp: float, source: Any, now: float, keep_rgb: bool = False) -> Ingested:
@@ -205,8 +175,9 @@ class CameraStream:
         elif self._frame_size not in (None, size) and w.count:
             w.reset()
             reset = f"the frame size changed from {self._frame_size[0]}x{self._frame_size[1]} to {size[0]}x{size[1]}"
+        dropped: list[str] = []
         if reset:
-            self._restart()
+            dropped = self._restart()
             stats.restarts += 1
             stats.note("stream restarts", now)
         kind = w.classify(stamp)
@@ -214,143 +185,104 @@ class CameraStream:
             w.push(stamp, None)
             if kind is Push.BACKWARDS:
                 stats.note("backwards stamps", now)
-            return Ingested(Outcome.BACKWARDS if kind is Push.BACKWARDS else Outcome.SKIPPED, reset)
+            return Ingested(Outcome.BACKWARDS if kind is Push.BACKWARDS else Outcome.SKIPPED, reset, dropped=dropped)
         try:
             pixels = frame.pixels()
             crop, geometry = prepare(pixels, self.spec)
-            rgb = pixels.rgb() if keep_rgb else None
+            rgb = pixels.rgb() if keep_rgb or self.front_end else None
+            perceived = self.front_end.process(rgb, stamp) if self.front_end else None
+            crops = [(b, *prepare_square(pixels, self.spec, b.box)) for b in perceived.bodies if b.seen_now] \
+                if perceived else []
         except Exception as exc:  # noqa: BLE001 - see above
-            return self._bad(exc, now, reset)
+            return self._bad(exc, now, reset, dropped)
         self._frame_size = size
-        _, due = w.push(stamp, crop, FrameMeta(geometry, source, rgb))
+        kept = rgb if keep_rgb else None
+        self.scene.push(stamp, crop, FrameMeta(geometry, source, kept), now)
+        created = []
+        if perceived is not None:
+            self.perception, self.tracked = perceived, perceived.bodies
+            for body_id in perceived.dropped:
+                self.bodies.pop(body_id, None)
+            dropped += perceived.dropped
+            for body, body_crop, body_geometry in crops:
+                if body.id not in self.bodies:
+                    self.bodies[body.id] = WindowStream(self._config, body.id, self.offline)
+                    created.append(body.id)
+                self.bodies[body.id].push(stamp, body_crop, FrameMeta(body_geometry, source, kept, body), now)
         stats.frames_sampled.tick(now)
         stats.last_sampled = now
-        if w.full and self._full_since is None:
-            self._full_since = now
-        if self.offline and w.full:
-            snap = w.snapshot()
-            self._queue.append(Job("window", snap.frames, [m.geometry for m in snap.metas], snap.metas[-1],
-                                   float(snap.stamps[-1]), due, self.generation))
-        return Ingested(Outcome.SAMPLED, reset)
+        return Ingested(Outcome.SAMPLED, reset, created=created, dropped=dropped)
 
-    def _bad(self, exc: Exception, now: float, reset: str = "") -> Ingested:
+    def _bad(self, exc: Exception, now: float, reset: str = "", dropped: list[str] | None = None) -> Ingested:
         self.stats.frames_bad += 1
         self.stats.note("malformed frames", now)
         self.stats.last_error = str(exc) or type(exc).__name__
-        return Ingested(Outcome.BAD, reset, self.stats.last_error, None if isinstance(exc, ValueError) else exc)
+        return Ingested(Outcome.BAD, reset, self.stats.last_error, None if isinstance(exc, ValueError) else exc,
+                        dropped=dropped or [])
 
-    def _restart(self) -> None:
-        """After a window reset: forget decisions, trails and the stream state."""
-        for smoother in self.smoothers.values():
-            smoother.reset()
-        for trail in self.trails:
-            trail.clear()
-        self._full_since = None
+    def _restart(self) -> list[str]:
+        """After a reset of the scene's window: every body starts over; return the ids dropped."""
+        self.scene.restart()
+        dropped = list(self.bodies)
+        if self.front_end:
+            dropped = sorted(set(dropped) | set(self.front_end.reset()))
+        self.bodies.clear()
+        self.tracked = []
+        return dropped
 
-    def check_silence(self, now: float) -> bool:
-        """Reset, once, when frames stopped for longer than max_frame_gap; True when it did."""
+    def check_silence(self, now: float) -> list[str] | None:
+        """Reset, once, when frames stopped for longer than max_frame_gap: return the body ids dropped then.
+
+        None when it did not reset.
+        """
         w = self.window
         last = self.stats.last_frame
         if w is None or not w.count or self._silent or last is None or now - last <= w.max_frame_gap:
-            return False
+            return None
         self._silent = True
         w.reset()
-        self._restart()
-        return True
+        return self._restart()
 
     # ------------------------------------------------------------------ the worker's half
+    def _deciding(self) -> list[WindowStream]:
+        """Return the windows that decide now: the bodies', or the scene's while there are none."""
+        if self.bodies:
+            return list(self.bodies.values())
+        return [self.scene] if self.scene else []
+
     def has_work(self, streaming: bool) -> bool:
-        w = self.window
-        if w is None:
-            return False
-        if self.offline:
-            return bool(self._queue)
-        return w.sampled_total > self._processed if streaming else w.decisions_due > self._taken_seq
+        return any(s.has_work(streaming) for s in self._deciding())
 
-    def next_job(self, streaming: bool) -> Job | None:
-        """Take the next work for the engine, or None.
+    def next_jobs(self, streaming: bool) -> list[Job]:
+        """Take the engine's next work from every deciding window (one job each, at most)."""
+        jobs = [job for s in self._deciding() if s.has_work(streaming) and (job := s.next_job(streaming))]
+        self.stats.windows_skipped = sum(s.windows_skipped for s in self._streams())
+        return jobs
 
-        Live: streaming steps through the new frames when there are a few; after a reset, or when the worker
-        fell further behind, it primes on the newest full window: stale frames are skipped, not queued.
-        """
-        if self.offline:
-            job = self._queue.popleft()
-            if not (streaming or job.due):
-                return None  # a whole-window model only computes the windows it publishes
-            state = self._state_for(job.generation) if streaming else None
-            if state is not None:  # the previous queued window ended one frame earlier: one step on the newest
-                return Job("frames", job.frames[-1:], job.geometries[-1:], job.newest, job.stamp, job.due,
-                           job.generation, state)
-            return job
-        w = self.window
-        due = w.decisions_due > self._taken_seq
-        self.stats.windows_skipped += max(0, w.decisions_due - self._taken_seq - 1)
-        self._taken_seq = w.decisions_due
-        if streaming:
-            new = w.sampled_total - self._processed
-            self._processed = w.sampled_total
-        if not w.full:
-            return None  # the window restarted after the decision fell due: nothing whole to decide on
-        if streaming:
-            state = self._state_for(self.generation)
-            if 1 <= new <= MAX_CATCH_UP and state is not None:
-                frames, stamps, metas = w.newest(new)
-                return Job("frames", frames, [m.geometry for m in metas], metas[-1], float(stamps[-1]), due,
-                           self.generation, state)
-        snap = w.snapshot()
-        return Job("window", snap.frames, [m.geometry for m in snap.metas], snap.metas[-1],
-                   float(snap.stamps[-1]), due, self.generation)
-
-    def _state_for(self, generation: tuple[int, int]) -> Any:
-        return self._state[1] if self._state is not None and self._state[0] == generation else None
+    def _stream_of(self, job: Job) -> WindowStream | None:
+        return self.scene if job.body is None else self.bodies.get(job.body)
 
     def complete(self, job: Job, result: RecognitionResult, state: Any, now: float) -> Decided | None:
-        """Finish a job: keep its stream state and, when a decision is due, smooth it; None: nothing to publish."""
-        if job.generation[0] != self._configs:
-            return None  # made before a reconfiguration: its result belongs to another model or window
-        if not finite(result):
-            self._state = None  # a state that produced NaN would poison every later step
-            raise ValueError("the engine returned non-finite outputs; nothing is published for this window")
-        self._state = (job.generation, state) if state is not None else None
-        if not job.due:
+        """Finish a job in its window; None: nothing to publish (or the body is gone)."""
+        stream = self._stream_of(job)
+        if stream is None:
             return None
-        stats = self.stats
-        decisions = {task: self.smoothers[task].update(head.probs, job.stamp) for task, head in result.heads.items()
-                     if task in self.smoothers}
-        latency = (now - job.stamp) * 1e3
-        stats.decisions.tick(now)
-        stats.inference_ms.add(result.timings.inference_ms)
-        stats.latency_ms.add(latency)
-        self._last_decision = now
-        if result.left is not None:
-            for track, trail in zip((result.left, result.right), self.trails):
-                trail.append((float(track.xy[-1, 0]), float(track.xy[-1, 1]), float(track.confidence[-1])))
-        w = self.window
-        return Decided(decisions, result, job.newest, job.stamp, latency, (list(self.trails[0]), list(self.trails[1])),
-                       (w.count, w.length))
+        decided = stream.complete(job, result, state, now)
+        if decided is not None:
+            self.stats.decisions.tick(now)
+            self.stats.inference_ms.add(result.timings.inference_ms)
+            self.stats.latency_ms.add(decided.latency_ms)
+        return decided
 
     def abandon(self, job: Job) -> None:
         """Forget the stream state after the engine failed on `job`, so that the next job re-primes."""
-        self._state = None
+        if (stream := self._stream_of(job)) is not None:
+            stream.abandon()
 
     # ------------------------------------------------------------------ health
     def stale(self, now: float) -> bool:
         """Frames are sampled into a full window, but no decision came out for a few seconds."""
-        w, stats = self.window, self.stats
-        if w is None or not w.full or self._full_since is None or stats.last_sampled is None:
-            return False
-        if now - stats.last_sampled > w.max_frame_gap:
-            return False  # the camera went quiet: silence, not a stalled worker
-        period = w.stride / w.sample_fps if w.sample_fps else 0.0
-        since = max(self._full_since, self._last_decision or self._full_since)
-        return now - since > max(STALE_AFTER, 2 * period)
-
-
-def finite(result: RecognitionResult) -> bool:
-    """Every probability, hand point and confidence is a finite number."""
-    arrays = [h.probs for h in result.heads.values()]
-    arrays += [a for t in (result.left, result.right) if t is not None for a in (t.xy, t.confidence)]
-    return all(np.isfinite(a).all() for a in arrays)
+        return any(s.stale(now, self.stats.last_sampled) for s in self._deciding())
 
 
 def run_jobs(engine: EngineBase, jobs: Sequence[Job]) -> list[tuple[RecognitionResult, Any]]:

@@ -16,8 +16,8 @@ class FrameGeometry:
     src_width: int
     src_height: int
     scale: float  # resized = source * scale
-    x0: int  # crop origin in the resized image
-    y0: int
+    x0: float  # crop origin in the resized image (whole pixels for the centre crop)
+    y0: float
 
     def to_source(self, xy_crop: np.ndarray) -> np.ndarray:
         """Continuous crop coordinates (pixel i spans [i, i+1)) -> source pixel coordinates (centre of pixel i is i)."""
@@ -76,6 +76,27 @@ def prepare(pixels: Pixels, spec: InputSpec) -> tuple[np.ndarray, FrameGeometry]
     return _to_rgb(crop, pixels.to_rgb), geometry
 
 
+BODY_PAD = 1.15  # a body's square crop: its box's long side, times this
+
+
+def prepare_square(pixels: Pixels, spec: InputSpec, box: np.ndarray) -> tuple[np.ndarray, FrameGeometry]:
+    """Crop the square around an (x0, y0, x1, y1) source box to (size, size, 3) RGB: padded, never stretched.
+
+    The square is whole source pixels, padded with black where it leaves the frame; only it is resized, so a
+    small person in a large frame costs a small resize.
+    """
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(2, round(max(x1 - x0, y1 - y0) * BODY_PAD))
+    left, top = round((x0 + x1 - side) / 2), round((y0 + y1 - side) / 2)
+    h, w = pixels.data.shape[:2]
+    inside = pixels.data[max(top, 0):min(top + side, h), max(left, 0):min(left + side, w)]
+    square = cv2.copyMakeBorder(inside, max(0, -top), max(0, top + side - h), max(0, -left),
+                                max(0, left + side - w), cv2.BORDER_CONSTANT, value=0)
+    scale = spec.size / side
+    crop = cv2.resize(square, (spec.size, spec.size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return _to_rgb(crop, pixels.to_rgb), FrameGeometry(w, h, scale, left * scale, top * scale)
+
+
 def scaled_size(width: int, height: int, scale: float, size: int) -> tuple[int, int]:
     """(width, height) of the scaled image; never smaller than the `size` crop."""
     return max(size, round(width * scale)), max(size, round(height * scale))
@@ -99,7 +120,8 @@ def resize_crop(
     g = geometry if geometry is not None else geometry_for(w, h, spec)
     rw, rh = scaled_size(w, h, g.scale, spec.size)
     resized = cv2.resize(rgb, (rw, rh), interpolation=cv2.INTER_AREA if g.scale < 1 else cv2.INTER_LINEAR)
-    return resized[g.y0 : g.y0 + spec.size, g.x0 : g.x0 + spec.size], g
+    x, y = int(g.x0), int(g.y0)
+    return resized[y : y + spec.size, x : x + spec.size], g
 
 
 def normalization(spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
 from ..stream.engine import BACKENDS, create_engine
 from ..stream.overlay import OverlayInfo, draw_overlay
-from ..stream.pipeline import ArrayFrame, CameraStream, LazyFrame, Outcome, run_jobs, sample_fps_for
+from ..stream.pipeline import ArrayFrame, CameraStream, Decided, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.preprocess import Pixels
 from ..stream.smoothing import NONE, SmoothingParams
 from ..stream.window import MAX_FRAME_GAP
@@ -163,33 +163,42 @@ def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Pa
                 tqdm.write(f"frame {frame.index}: dropped: {got.error}")
             continue
         while stream.has_work(engine.streaming):
-            job = stream.next_job(engine.streaming)
-            if job is None:
-                continue
-            (result, state), = run_jobs(engine, [job])
-            decided = stream.complete(job, result, state, job.stamp)
-            if decided is None:
-                continue
-            src: Frame = decided.newest.source
-            hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1]))
-                     for t in (result.left, result.right)]
-            a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
-            rows.append(DecisionRow(job.stamp, src.index, src.frame_id, a.label if a else NONE, a.score if a else 0.0,
-                                    g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1]))
-            if video_out is not None:
-                info = OverlayInfo({t: (d.label, d.score) for t, d in decided.decisions.items()},
-                                   {t: (h.labels, h.probs) for t, h in result.heads.items()},
-                                   decided.trails, [f"t={job.stamp:.2f}s frame {src.index}"])
-                image = draw_overlay(decided.newest.rgb, info)
-                if writer is None:
-                    writer = Mp4Writer(video_out, fps_out, image.shape[1], image.shape[0])
-                if image.shape[1::-1] != writer.size:  # the source changed size: keep the video's
-                    image = cv2.resize(image, writer.size, interpolation=cv2.INTER_AREA)
-                writer.write(image)
+            jobs = stream.next_jobs(engine.streaming)
+            for job, (result, state) in zip(jobs, run_jobs(engine, jobs)):
+                decided = stream.complete(job, result, state, job.stamp)
+                if decided is not None and decided.body == stream.primary:
+                    rows.append(decision_row(decided))
+                    if video_out is not None:
+                        writer = write_overlay(writer, decided, video_out, fps_out)
     if writer is not None:
         writer.close()
     counts["decisions"] = len(rows)
     return rows, dict(counts)
+
+
+def decision_row(decided: Decided) -> DecisionRow:
+    """Return the CSV / JSON row of one decision: its stamp, frame, labels and hands."""
+    src: Frame = decided.newest.source
+    result = decided.result
+    hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) for t in (result.left, result.right)]
+    a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
+    return DecisionRow(decided.stamp, src.index, src.frame_id, a.label if a else NONE, a.score if a else 0.0,
+                       g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1])
+
+
+def write_overlay(writer: Mp4Writer | None, decided: Decided, path: Path, fps: float) -> Mp4Writer:
+    """Draw one decision over its source frame and append it to the video (made at the first frame)."""
+    result, src = decided.result, decided.newest.source
+    info = OverlayInfo({t: (d.label, d.score) for t, d in decided.decisions.items()},
+                       {t: (h.labels, h.probs) for t, h in result.heads.items()},
+                       decided.trails, [f"t={decided.stamp:.2f}s frame {src.index}"])
+    image = draw_overlay(decided.newest.rgb, info)
+    if writer is None:
+        writer = Mp4Writer(path, fps, image.shape[1], image.shape[0])
+    if image.shape[1::-1] != writer.size:  # the source changed size: keep the video's
+        image = cv2.resize(image, writer.size, interpolation=cv2.INTER_AREA)
+    writer.write(image)
+    return writer
 
 
 def write_rows(rows: list[DecisionRow], path: Path, meta: dict) -> None:

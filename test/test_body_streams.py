@@ -1,0 +1,106 @@
+"""Per-body windows on the camera's one-way pipeline: real front end, real pedestrians (vtest.avi), no engine.
+
+The engine's results are built by hand (the engine is not what is tested here; test_engine.py runs it): what is
+tested is that every tracked body gets its own window of square crops around it, that bodies decide and the
+scene does not while someone is in view, and that a body's window ends with its id.
+"""
+import cv2
+import numpy as np
+import pytest
+
+from mtl_hri.model import InputSpec
+from mtl_hri.perception.frontend import FrontEnd, FrontEndParams
+from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
+from mtl_hri.stream.pipeline import ArrayFrame, CameraStream, Outcome
+from mtl_hri.stream.preprocess import BODY_PAD, Pixels, prepare_square
+from mtl_hri.stream.smoothing import SmoothingParams
+
+SPEC = InputSpec(frames=8, size=64, resize=72, sample_fps=10.0)
+LABELS = {"action": ["none", "walk"], "gesture": ["none", "wave"]}
+
+
+def result() -> RecognitionResult:
+    heads = {"action": HeadResult(LABELS["action"], np.array([0.2, 0.8])),
+             "gesture": HeadResult(LABELS["gesture"], np.array([0.9, 0.1]))}
+    hand = HandEstimate(np.array([[30.0, 30.0]]), np.array([0.5]))
+    return RecognitionResult(heads, hand, hand, Timings(0, 1, 0))
+
+
+def camera(offline: bool = True) -> CameraStream:
+    s = CameraStream(offline, FrontEnd(FrontEndParams(max_bodies=4, detect_interval=0.5), seed=0))
+    s.configure(SPEC, LABELS, 0.0, 1, 0.5, SmoothingParams(), rebuild=True)
+    return s
+
+
+@pytest.fixture(scope="module")
+def street(footage) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(footage))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 60)
+    return [cap.read()[1] for _ in range(24)]
+
+
+def test_prepare_square_crops_a_padded_square_and_maps_back():
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    rgb[20:80, 150:190] = 255  # a 40x60 "person" near the right edge
+    crop, g = prepare_square(Pixels(rgb), SPEC, np.array([150.0, 20.0, 190.0, 80.0]))
+    assert crop.shape == (64, 64, 3)
+    side = round(60 * BODY_PAD)
+    assert g.scale == pytest.approx(64 / side)
+    corners = g.to_crop(np.array([[149.5, 19.5], [189.5, 79.5]]))  # pixel edges of the box
+    assert np.allclose(corners, [[(64 - 40 * g.scale) / 2, (64 - 60 * g.scale) / 2],
+                                 [(64 + 40 * g.scale) / 2, (64 + 60 * g.scale) / 2]], atol=0.6)
+    assert np.allclose(g.to_source(g.to_crop(np.array([[170.0, 50.0]]))), [[170.0, 50.0]])
+    assert crop[32, 32].min() > 200  # the person is in the middle, unstretched: 40 wide of 60 tall
+    assert crop[32, 5].max() < 50 and crop[32, 58].max() < 50
+
+
+def test_each_body_gets_its_window_and_decides_the_scene_waits(street):
+    s = camera()
+    created, dropped, decided = set(), set(), []
+    for k, bgr in enumerate(street):
+        got = s.ingest(ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)), k / 10, k, k / 10)
+        assert got.outcome is Outcome.SAMPLED and got.fault is None
+        created |= set(got.created)
+        dropped |= set(got.dropped)
+        assert set(s.bodies) <= {b.id for b in s.tracked}
+        while s.has_work(streaming=False):
+            jobs = s.next_jobs(streaming=False)
+            assert all(job.body is not None for job in jobs)  # people in view: the scene does not decide
+            for job in jobs:
+                assert job.frames.shape[1:] == (64, 64, 3)
+                assert job.newest.body.id == job.body
+                out = s.complete(job, result(), None, job.stamp)
+                if out is not None:
+                    decided.append(out)
+    assert len(created) >= 3 and not dropped & set(s.bodies)
+    assert {d.body for d in decided} >= set(list(s.bodies)[:2])
+    assert s.primary == max(s.tracked, key=lambda b: b.area).id
+    for d in decided:  # the crop is the body's: its box maps into the middle of the crop
+        box = d.newest.body.box
+        g = d.newest.geometry
+        centre = g.to_crop(np.array([[(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]]))[0]
+        assert np.allclose(centre, 32, atol=2)
+    assert s.scene.window.full  # the scene still samples, ready for when everyone has left
+
+
+def test_the_scene_decides_when_nobody_is_in_view():
+    s = camera(offline=False)
+    blank = np.full((240, 320, 3), 90, np.uint8)
+    for k in range(10):
+        s.ingest(ArrayFrame(Pixels(blank)), k / 10, k, k / 10)
+    assert not s.bodies and not s.tracked and s.primary is None
+    (job,) = s.next_jobs(streaming=False)
+    assert job.body is None and s.complete(job, result(), None, 1.0).body is None
+
+
+def test_a_restart_drops_every_body_and_says_which(street):
+    s = camera(offline=False)
+    for k, bgr in enumerate(street[:12]):
+        s.ingest(ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)), k / 10, k, k / 10)
+    jobs = s.next_jobs(streaming=False)
+    ids = set(s.bodies)
+    assert ids and jobs
+    got = s.ingest(ArrayFrame(Pixels(street[12], cv2.COLOR_BGR2RGB)), 5.0, 12, 5.0)  # a 3.9 s gap
+    assert "gap" in got.reset and ids <= set(got.dropped)
+    assert all(s.complete(job, result(), None, 5.0) is None for job in jobs if job.body not in s.bodies)
+    assert s.check_silence(20.0) is not None and not s.bodies and not s.tracked
