@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> dict:
     rclpy.try_shutdown()
     print_e2e(rows + sweep)
     sustained = [r.camera_fps for r in sweep if r.dropped == 0 and r.windows_skipped == 0 and r.lag_ratio <= 1.2]
-    print(f"highest camera FPS sustained with a decision on every frame, no drops, no skips: "
-          f"{max(sustained) if sustained else 'none of the swept rates'}")
+    if sweep:
+        print(f"highest camera FPS sustained with a decision on every frame, no drops, no skips: "
+              f"{max(sustained) if sustained else 'none of the swept rates'}")
     return {"e2e": [dict(asdict(r), dropped=r.dropped, lag_ratio=r.lag_ratio) for r in rows + sweep],
             "max_sustained_fps": max(sustained) if sustained else None, "ros_domain_id": env["ROS_DOMAIN_ID"]}

@@ -38,6 +38,24 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time used so far, user + system: by process `pid`, or by the whole machine (all cores) when None.
+
+    Linux /proc only; nan elsewhere. Differences over an interval tell a busy node from a busy machine.
+    """
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        if pid is None:  # cpu  user nice system idle iowait irq softirq steal ...
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+            return sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4)) / tick
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # after "(comm)"
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
 def start_node(name: str, executable: str, params: list[str], env: dict[str, str]) -> tuple[OutputListener, RosProcess]:
     """Start `executable` in namespace /bench_<name> on the camera topic, and a listener; return once it is up."""
     from .listener import OutputListener
