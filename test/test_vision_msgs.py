@@ -1,8 +1,9 @@
 """vision_msgs output of the real `recognizer`, against a vision_msgs-compatible package built from test/fixtures.
 
-The PyPI ROS 2 wheels lack vision_msgs, so the session builds the fixture (scripts/build_vision_msgs.sh) and every
-process that needs it runs with the built package's paths: the recognizer, and subscriber processes (this test
+The PyPI ROS 2 wheels lack vision_msgs, so the session builds the fixture (scripts/build_fixture.sh vision_msgs) and
+every process that needs it runs with the built package's paths: the recognizer, and subscriber processes (this test
 process has loaded rclpy without them and cannot import vision_msgs) that print what they receive as JSON lines.
+The fixture helpers here (fixture_env, JsonLinesProcess) serve the other interface fixtures' tests too.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import rclpy
 from mtl_hri.tools.bench.procs import RosProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_SCRIPT = ROOT / "scripts" / "build_vision_msgs.sh"
+BUILD_SCRIPT = ROOT / "scripts" / "build_fixture.sh"
 NS = "/vm_it"
 IMAGE = "/vm_cam/image_raw"
 FRAME_ID = "vm_camera"
@@ -81,22 +82,24 @@ finally:
 '''
 
 
-def _prefix_dir() -> Path:
-    if "MTL_HRI_VISION_MSGS_PREFIX" in os.environ:
-        return Path(os.environ["MTL_HRI_VISION_MSGS_PREFIX"])
+def fixture_prefix(package: str) -> Path:
+    """Where the fixture `package` is built: $MTL_HRI_<PACKAGE>_PREFIX, else the user's cache."""
+    override = os.environ.get(f"MTL_HRI_{package.upper()}_PREFIX")
+    if override:
+        return Path(override)
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "mtl_hri" / "vision_msgs_fixture"
+    return cache / "mtl_hri" / f"{package}_fixture"
 
 
-def build_env_additions(prefix: Path) -> dict[str, str]:
-    """Build the fixture into `prefix` (reused when up to date) and return {VAR: path to prepend}."""
+def build_env_additions(package: str, prefix: Path) -> dict[str, str]:
+    """Build the fixture `package` into `prefix` (reused when up to date) and return {VAR: path to prepend}."""
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with open(prefix.parent / f".{prefix.name}.lock", "w") as lock:  # concurrent sessions build one at a time
         fcntl.flock(lock, fcntl.LOCK_EX)
-        proc = subprocess.run(["bash", str(BUILD_SCRIPT), str(prefix)], capture_output=True, text=True,
+        proc = subprocess.run(["bash", str(BUILD_SCRIPT), package, str(prefix)], capture_output=True, text=True,
                               env={**os.environ, "PYTHON": sys.executable}, timeout=600)
     if proc.returncode != 0:
-        pytest.fail(f"building the vision_msgs fixture failed:\n{proc.stderr[-6000:]}")
+        pytest.fail(f"building the {package} fixture failed:\n{proc.stderr[-6000:]}")
     return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
 
 
@@ -107,16 +110,21 @@ def with_paths(env: dict[str, str], additions: dict[str, str]) -> dict[str, str]
     return env
 
 
+def fixture_env(package: str, ros_env: dict[str, str]) -> dict[str, str]:
+    """Return `ros_env` plus the built fixture `package`; skip when the tools to build it are missing."""
+    missing = [tool for tool in ("cmake", "cc", "c++") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"cannot build the {package} fixture: {', '.join(missing)} not found")
+    start = time.monotonic()
+    additions = build_env_additions(package, fixture_prefix(package))
+    print(f"{package} fixture ready in {time.monotonic() - start:.1f} s: {additions}")
+    return with_paths(ros_env, additions)
+
+
 @pytest.fixture(scope="session")
 def vision_env(ros_env) -> dict[str, str]:
     """Return the loopback ROS env plus the built vision_msgs (`make test` installs this tree's mtl_hri first)."""
-    missing = [tool for tool in ("cmake", "cc", "c++") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"cannot build the vision_msgs fixture: {', '.join(missing)} not found")
-    start = time.monotonic()
-    additions = build_env_additions(_prefix_dir())
-    print(f"vision_msgs fixture ready in {time.monotonic() - start:.1f} s: {additions}")
-    return with_paths(ros_env, additions)
+    return fixture_env("vision_msgs", ros_env)
 
 
 class JsonLinesProcess:

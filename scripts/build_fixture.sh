@@ -1,41 +1,47 @@
 #!/usr/bin/env bash
-# Build the vision_msgs-compatible test fixture (test/fixtures/vision_msgs) into PREFIX with the ROS 2 wheels of
-# the venv (no ROS distro needed), then print what a process must prepend to its environment to use it.
+# Build one of the interface-package test fixtures (test/fixtures/PKG: vision_msgs, hri_msgs) into PREFIX with the
+# ROS 2 wheels of the venv (no ROS distro needed), then print what a process must prepend to its environment to use it.
 #
-#   scripts/build_vision_msgs.sh PREFIX            build if needed, then print KEY=PATH lines (prepend PATH to KEY)
-#   scripts/build_vision_msgs.sh PREFIX --shell    the same as `export` lines:  eval "$(scripts/build_vision_msgs.sh P --shell)"
-#   scripts/build_vision_msgs.sh PREFIX --env      print only (no build); fails if PREFIX holds no build
+#   scripts/build_fixture.sh PKG PREFIX            build if needed, then print KEY=PATH lines (prepend PATH to KEY)
+#   scripts/build_fixture.sh PKG PREFIX --shell    the same as `export` lines:  eval "$(scripts/build_fixture.sh hri_msgs P --shell)"
+#   scripts/build_fixture.sh PKG PREFIX --env      print only (no build); fails if PREFIX holds no current build of PKG
 #
-# Idempotent: a stamp in PREFIX records the hash of the sources and of this script; an unchanged build is reused.
+# Idempotent: a stamp in PREFIX records the hash of PKG's sources and of this script; an unchanged build is reused.
+# Several fixtures may share one PREFIX (each has its own stamp and build directory).
 # Needs cmake, a C/C++ compiler and the wheels in requirements-build.txt
 # (.venv/bin/pip install -r requirements-build.txt). Build output goes to stderr, the environment to stdout.
-# Environment: PYTHON (default: the repository's .venv/bin/python), VISION_MSGS_BUILD_DIR (default: PREFIX/_build).
+# Environment: PYTHON (default: the repository's .venv/bin/python), FIXTURE_BUILD_DIR (default: PREFIX/_build/PKG).
 #
 # One fix to the wheels is applied (the notes' "sed fix"): their exported CMake files name the include directories
 # of the machine that built them (/opt/python/cp311-cp311/...). The script rewrites those, in the venv, to this
 # interpreter's Python and numpy include directories; that is idempotent and touches nothing else.
 set -euo pipefail
 
-die() { echo "build_vision_msgs: error: $*" >&2; exit 1; }
+die() { echo "build_fixture: error: $*" >&2; exit 1; }
 
-[[ $# -ge 1 && -n "$1" && "$1" != -* ]] || die "usage: $0 PREFIX [--shell|--env]"
-MODE="${2:-}"
+[[ $# -ge 2 && -n "$1" && "$1" != -* && -n "$2" && "$2" != -* ]] || die "usage: $0 PKG PREFIX [--shell|--env]"
+PKG="$1"
+MODE="${3:-}"
 [[ -z "$MODE" || "$MODE" == "--shell" || "$MODE" == "--env" ]] || die "unknown option '$MODE'"
+[[ "$PKG" =~ ^[a-z][a-z0-9_]*$ ]] || die "'$PKG' is not a ROS package name"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SRC="$ROOT/test/fixtures/vision_msgs"
+SRC="$ROOT/test/fixtures/$PKG"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-[[ -f "$SRC/package.xml" ]] || die "fixture package not found at $SRC"
+[[ -f "$SRC/package.xml" ]] || die "fixture package not found at $SRC (fixtures: $(ls "$ROOT/test/fixtures" | xargs))"
+grep -q "<name>$PKG</name>" "$SRC/package.xml" || die "$SRC/package.xml does not name the package $PKG"
 [[ -x "$PYTHON" ]] || die "python '$PYTHON' not found (set PYTHON or create .venv)"
-[[ "$MODE" == "--env" && ! -d "$1" ]] && die "no build in $1; run without --env first"
-mkdir -p "$1"
-PREFIX="$(cd "$1" && pwd)"
-BUILD="${VISION_MSGS_BUILD_DIR:-$PREFIX/_build}"
-STAMP="$PREFIX/.vision_msgs_fixture.stamp"
+[[ "$MODE" == "--env" && ! -d "$2" ]] && die "no build in $2; run without --env first"
+mkdir -p "$2"
+PREFIX="$(cd "$2" && pwd)"
+BUILD="${FIXTURE_BUILD_DIR:-$PREFIX/_build/$PKG}"
+STAMP="$PREFIX/.${PKG}_fixture.stamp"
 
 VENV="$("$PYTHON" -c 'import sys; print(sys.prefix)')"
 PYVER="$("$PYTHON" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}")')"
 SITE="$PREFIX/lib/$PYVER/site-packages"
+# The interface packages the fixture's messages use (<depend> in its package.xml), all from the venv's wheels.
+mapfile -t DEPENDS < <(sed -n 's#^ *<depend>\([a-z0-9_]*\)</depend>.*#\1#p' "$SRC/package.xml")
 
 print_env() {
   local key value
@@ -52,24 +58,24 @@ print_env() {
 # What a build depends on: the fixture's sources, this script, the venv and the versions of the wheels it builds with.
 hash_inputs() {
   (cd "$SRC" && find . -type f \( -name '*.msg' -o -name 'CMakeLists.txt' -o -name 'package.xml' \) -print0 \
-    | sort -z | xargs -0 sha256sum; sha256sum "$ROOT/scripts/build_vision_msgs.sh" | cut -d' ' -f1; echo "$VENV"
-   for pkg in std_msgs builtin_interfaces rosidl_generator_py rosidl_runtime_c rosidl_typesupport_fastrtps_c; do
+    | sort -z | xargs -0 sha256sum; sha256sum "$ROOT/scripts/build_fixture.sh" | cut -d' ' -f1; echo "$VENV"
+   for pkg in "${DEPENDS[@]}" builtin_interfaces rosidl_generator_py rosidl_runtime_c rosidl_typesupport_fastrtps_c; do
      grep -m1 '<version>' "$VENV/share/$pkg/package.xml" 2>/dev/null || echo "$pkg missing"
    done) | sha256sum | cut -d' ' -f1
 }
 
 built_ok() {
-  [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(hash_inputs)" && -d "$SITE/vision_msgs" ]]
+  [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(hash_inputs)" && -d "$SITE/$PKG" ]]
 }
 
 if [[ "$MODE" == "--env" ]]; then
-  built_ok || die "no current build in $PREFIX; run without --env first"
+  built_ok || die "no current build of $PKG in $PREFIX; run without --env first"
   print_env
   exit 0
 fi
 
 if built_ok; then
-  echo "build_vision_msgs: up to date in $PREFIX" >&2
+  echo "build_fixture: $PKG up to date in $PREFIX" >&2
   print_env
   exit 0
 fi
@@ -78,7 +84,7 @@ command -v cmake >/dev/null || die "cmake not found"
 command -v "${CC:-cc}" >/dev/null || die "no C compiler (${CC:-cc})"
 command -v "${CXX:-c++}" >/dev/null || die "no C++ compiler (${CXX:-c++})"
 for pkg in ament_cmake rosidl_default_generators rosidl_core_generators ament_cmake_include_directories \
-           ament_cmake_ros_core std_msgs; do
+           ament_cmake_ros_core "${DEPENDS[@]}"; do
   [[ -d "$VENV/share/$pkg/cmake" ]] \
     || die "$pkg is not installed in $VENV (pip install -r $ROOT/requirements-build.txt)"
 done
@@ -91,7 +97,7 @@ NP_INCLUDE="$("$PYTHON" -c 'import numpy; print(numpy.get_include())')"
 [[ -f "$PY_INCLUDE/Python.h" ]] || die "Python.h not found in $PY_INCLUDE (Python development headers missing)"
 mapfile -t STALE < <(grep -rl --include='*.cmake' '/opt/python/cp311-cp311/' "$VENV/share" || true)
 if ((${#STALE[@]})); then
-  echo "build_vision_msgs: fixing /opt/python/cp311-cp311 paths in ${#STALE[@]} exported CMake files of $VENV" >&2
+  echo "build_fixture: fixing /opt/python/cp311-cp311 paths in ${#STALE[@]} exported CMake files of $VENV" >&2
   sed -i -e "s#/opt/python/cp311-cp311/include/python3\.11#$PY_INCLUDE#g" \
          -e "s#/opt/python/cp311-cp311/lib/python3\.11/site-packages/numpy/_core/include#$NP_INCLUDE#g" "${STALE[@]}"
   ! grep -rl --include='*.cmake' '/opt/python/cp311-cp311/' "$VENV/share" >/dev/null \
@@ -115,7 +121,7 @@ fi
   cmake --install "$BUILD"
 } >&2 || die "cmake failed (see the output above)"
 
-[[ -d "$SITE/vision_msgs" ]] || die "the build installed no Python package at $SITE/vision_msgs"
+[[ -d "$SITE/$PKG" ]] || die "the build installed no Python package at $SITE/$PKG"
 hash_inputs > "$STAMP"
-echo "build_vision_msgs: built vision_msgs into $PREFIX in $((SECONDS - start)) s" >&2
+echo "build_fixture: built $PKG into $PREFIX in $((SECONDS - start)) s" >&2
 print_env

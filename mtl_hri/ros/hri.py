@@ -1,0 +1,121 @@
+"""ROS4HRI (REP-155) messages: pure builders of the hri_msgs a body's topics carry, from plain values.
+
+Every builder takes the source image's `std_msgs/Header` and puts a copy of it in the message: REP-155 wants the
+acquisition time of the image, never the time the message is made. Coordinates are normalised by the image's
+width and height and clipped to [0, 1], with (0, 0) the top left. Gesture and posture labels become constants
+through the ROS-agnostic tables of `mtl_hri.stream.ros4hri_labels`. Topic layout and QoS: /work/shared/design/
+ros4hri.md (`/humans/bodies/<id>/roi`, `.../skeleton2d`, `.../gesture`, `.../posture`, `/humans/bodies/tracked`).
+
+ROS 2 distros ship hri_msgs (ros-<distro>-hri-msgs); the PyPI wheels do not, so its import is guarded: this module
+imports anywhere, and a node publishes ROS4HRI only when hri_msgs_available().
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from numpy.typing import ArrayLike
+from std_msgs.msg import Header
+
+from ..stream.ros4hri_labels import gesture_constant, handedness_constant, posture_constant
+
+try:
+    from hri_msgs.msg import (
+        BodyPosture,
+        Gesture,
+        IdsList,
+        NormalizedPointOfInterest2D,
+        NormalizedRegionOfInterest2D,
+        Skeleton2D,
+    )
+except ImportError:  # no hri_msgs here: hri_msgs_available() is False and no builder is called
+    BodyPosture = Gesture = IdsList = NormalizedPointOfInterest2D = NormalizedRegionOfInterest2D = Skeleton2D = None
+
+SKELETON_POINTS = 18  # Skeleton2D: OpenPose COCO-18, NOSE = 0 ... RIGHT_EAR = 17
+
+_MESSAGES = ("BodyPosture", "Gesture", "IdsList", "NormalizedPointOfInterest2D", "NormalizedRegionOfInterest2D",
+             "Skeleton2D")
+_available: bool | None = None
+
+
+def hri_msgs_available() -> bool:
+    """Return True when hri_msgs imports and its type support loads (a half-installed package counts as absent)."""
+    global _available
+    if _available is None:
+        classes = [globals()[name] for name in _MESSAGES]
+        try:
+            for cls in classes:
+                meta = type(cls)
+                if meta._TYPE_SUPPORT is None:
+                    meta.__import_type_support__()  # logs and leaves _TYPE_SUPPORT None if the C part cannot load
+            _available = all(type(cls)._TYPE_SUPPORT is not None for cls in classes)
+        except Exception:  # noqa: BLE001 - None (not installed) or a broken install: publish no ROS4HRI
+            _available = False
+    return _available
+
+
+def copy_header(header: Header) -> Header:
+    """Return a copy of the source header (stamp and frame), so that a later change to the source's cannot leak in."""
+    return Header(stamp=Time(sec=header.stamp.sec, nanosec=header.stamp.nanosec), frame_id=header.frame_id)
+
+
+def _image_size(width: float, height: float) -> np.ndarray:
+    size = np.array([width, height], dtype=np.float64)
+    if not (np.isfinite(size).all() and (size > 0).all()):
+        raise ValueError(f"image width and height must be positive, not {width} x {height}")
+    return size
+
+
+def normalized_points(points_px: ArrayLike, width: float, height: float) -> np.ndarray:
+    """Return pixel points (N, 3) of (x, y, confidence) as (x / width, y / height, c) rows clipped to [0, 1].
+
+    A point with a non-finite value, or a confidence that is not positive (not detected), becomes (0, 0, 0): how
+    ROS4HRI readers know a missing point.
+    """
+    p = np.asarray(points_px, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 3:
+        raise ValueError(f"points must be (N, 3) rows of (x_px, y_px, confidence), not shape {p.shape}")
+    found = np.isfinite(p).all(axis=1) & (p[:, 2] > 0)
+    out = np.zeros_like(p)
+    out[found, :2] = np.clip(p[found, :2] / _image_size(width, height), 0.0, 1.0)
+    out[found, 2] = np.clip(p[found, 2], 0.0, 1.0)
+    return out
+
+
+def ids_list(header: Header, ids: Sequence[str]) -> IdsList:
+    """Build the list of ids tracked now (`/humans/bodies/tracked`)."""
+    if isinstance(ids, str):  # a lone id would become one id per character
+        raise TypeError("ids must be a sequence of ids, not one string")
+    return IdsList(header=copy_header(header), ids=[str(i) for i in ids])
+
+
+def roi(header: Header, box_xyxy_px: ArrayLike, width: float, height: float,
+        confidence: float) -> NormalizedRegionOfInterest2D:
+    """Build a body's region of interest from a pixel box (xmin, ymin, xmax, ymax): normalised, clipped to [0, 1]."""
+    box = np.asarray(box_xyxy_px, dtype=np.float64)
+    if box.shape != (4,) or not np.isfinite(box).all() or not np.isfinite(confidence):
+        raise ValueError(f"box must be 4 finite pixel coordinates and confidence finite, not {box} and {confidence}")
+    (xmin, ymin), (xmax, ymax) = np.clip(box.reshape(2, 2) / _image_size(width, height), 0.0, 1.0)
+    return NormalizedRegionOfInterest2D(header=copy_header(header), xmin=float(xmin), ymin=float(ymin),
+                                        xmax=float(xmax), ymax=float(ymax), c=float(np.clip(confidence, 0.0, 1.0)))
+
+
+def skeleton2d(header: Header, points: ArrayLike, width: float, height: float) -> Skeleton2D:
+    """Build a body's 2D skeleton from an (18, 3) array of (x_px, y_px, confidence) in OpenPose COCO-18 order."""
+    rows = normalized_points(points, width, height)
+    if len(rows) != SKELETON_POINTS:
+        raise ValueError(f"a Skeleton2D has {SKELETON_POINTS} points (OpenPose COCO-18), not {len(rows)}")
+    skeleton = [NormalizedPointOfInterest2D(x=float(x), y=float(y), c=float(c)) for x, y, c in rows]
+    return Skeleton2D(header=copy_header(header), skeleton=skeleton)
+
+
+def gesture(header: Header, label: str, handedness: str = "") -> Gesture:
+    """Build a body's gesture from an mtl_hri gesture label and the hand making it ("left", "right" or "")."""
+    return Gesture(header=copy_header(header), gesture=getattr(Gesture, gesture_constant(label)),
+                   handedness=getattr(Gesture, handedness_constant(handedness)))
+
+
+def posture(header: Header, label: str) -> BodyPosture:
+    """Build a body's posture from a posture label (standing, sitting, crouching, lying; anything else is OTHER)."""
+    return BodyPosture(header=copy_header(header), posture=getattr(BodyPosture, posture_constant(label)))
