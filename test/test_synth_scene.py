@@ -16,7 +16,7 @@ W, H = 192, 108  # 16:9 as the default 1280x720, small enough to be quick
 # The default scene (15 fps, 30 s, shake and photometric effects) at a small size, on a procedural background
 # (no network); and a flat one without effects, where a person's pixels are exactly what differs from PLAIN_RGB.
 DEFAULT = SceneConfig(width=W, height=H, background="procedural")
-FLAT = SceneConfig(width=W, height=H, fps=5, seconds=24, background="plain", shake=False, photometric=False)
+FLAT = SceneConfig(width=W, height=H, fps=4, seconds=24, background="plain", shake=False, photometric=False)
 
 
 @pytest.fixture(scope="module", params=[3, 4])
@@ -43,7 +43,7 @@ def _by_id(scene: Scene) -> dict[int, dict[int, object]]:
 
 
 def test_same_seed_same_bytes_other_seed_differs():
-    cfg = replace(DEFAULT, fps=5, seconds=24)
+    cfg = replace(DEFAULT, fps=3, seconds=24)
     a, b, c = render_scene(cfg), render_scene(cfg), render_scene(replace(cfg, seed=1))
     assert np.array_equal(a.frames, b.frames) and a.to_json() == b.to_json()
     assert not np.array_equal(a.frames, c.frames) and a.to_json() != c.to_json()
@@ -118,11 +118,11 @@ def test_config_is_checked():
 
 
 def test_cli_writes_the_video_and_its_truth(tmp_path):
-    args = ["--width", str(W), "--height", str(H), "--fps", "5", "--seconds", "24", "--background", "plain", "--quiet"]
+    args = ["--width", str(W), "--height", str(H), "--fps", "4", "--seconds", "24", "--background", "plain", "--quiet"]
     assert main(["scene", "--out", str(tmp_path), *args]) == 0
     truth = json.loads((tmp_path / "scene.json").read_text())
     video = cv2.VideoCapture(str(tmp_path / "scene.mp4"))
-    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == truth["frames"] == len(truth["truth"]) == 120
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == truth["frames"] == len(truth["truth"]) == 96
     assert (truth["width"], truth["height"], len(truth["people"])) == (W, H, 3)
     assert max(len(frame) for frame in truth["truth"]) >= 3
     assert main(["scene", "--out", str(tmp_path), "--people", "5", "--quiet"]) == 1

@@ -40,7 +40,7 @@ SCENE_LABELS = tuple(name for name, spec in LABELS.items() if spec.task != NONE 
                      and spec.chair_at is None)
 HEIGHT_RANGE = (0.4, 0.8)  # standing height, fraction of the frame height, farthest to nearest
 FOOT_RANGE = (0.62, 0.97)  # row of the feet, fraction of the frame height, farthest to nearest
-STAND_RANGE = (0.15, 0.85)  # where people stop, fraction of the frame width
+STAND_RANGE = (0.15, 0.85)  # where people stop, fraction of the frame width: one slot of it each
 WALK_SPEED = 0.8  # mean walking speed, standing heights per second
 OUTSIDE = 0.5  # the ground point of a person starting or ending a walk is this many heights beyond the frame edge
 GAP = (0.5, 1.2)  # seconds between two people entering, and between two leaving
@@ -200,15 +200,19 @@ def _frames(seconds: float, fps: float) -> int:
     return max(1, round(seconds * fps))
 
 
-def _cast(cfg: SceneConfig, depth: int, rng: np.random.Generator) -> _Cast:
-    """One person: body, size and place by depth (0 farthest), direction, where they stop, label and motions."""
+def _cast(cfg: SceneConfig, depth: int, slot: int, rng: np.random.Generator) -> _Cast:
+    """Cast one person: body, size and place by depth (0 farthest), direction, where they stop, label and motions.
+
+    People stop in different slots of STAND_RANGE, so that they mostly perform in view; they pass each other on
+    the way.
+    """
     body = sample_body(rng)
     near = (depth + rng.uniform(0.2, 0.8)) / cfg.people  # distinct slots: 0 far .. 1 near
     scale = cfg.height * (HEIGHT_RANGE[0] + near * (HEIGHT_RANGE[1] - HEIGHT_RANGE[0]))
     foot_row = cfg.height * (FOOT_RANGE[0] + near * (FOOT_RANGE[1] - FOOT_RANGE[0]))
     width = cfg.width / scale  # in this person's heights
     direction = 1.0 if rng.random() < 0.5 else -1.0
-    stand_x = rng.uniform(*STAND_RANGE) * width
+    stand_x = (STAND_RANGE[0] + (slot + rng.uniform(0.2, 0.8)) / cfg.people * (STAND_RANGE[1] - STAND_RANGE[0])) * width
     start_x, end_x = (-OUTSIDE, width + OUTSIDE) if direction > 0 else (width + OUTSIDE, -OUTSIDE)
     spec = LABELS[SCENE_LABELS[int(rng.integers(len(SCENE_LABELS)))]]
     motion = sample_motion(spec, body, rng, width)
@@ -222,7 +226,7 @@ def _cast(cfg: SceneConfig, depth: int, rng: np.random.Generator) -> _Cast:
 def _plan(cfg: SceneConfig, rng: np.random.Generator) -> list[_Actor]:
     """Cast everyone, then schedule: staggered entries, everyone standing together, staggered exits."""
     n, fps = cfg.people, cfg.fps
-    casts = [_cast(cfg, int(depth), rng) for depth in rng.permutation(n)]
+    casts = [_cast(cfg, int(depth), int(slot), rng) for depth, slot in zip(rng.permutation(n), rng.permutation(n))]
     enter, leave = np.zeros(n, int), np.zeros(n, int)
     enter[rng.permutation(n)] = np.cumsum([0] + [_frames(g, fps) for g in rng.uniform(*GAP, n - 1)])
     together = max(e + c.n_in for e, c in zip(enter, casts))  # everyone has arrived
