@@ -24,7 +24,7 @@ $(BIN)/.deps: requirements.txt requirements-nodeps.txt requirements-build.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
-	$(BIN)/python -m pip install -r requirements-build.txt  # rosidl/ament_cmake: the tests build a vision_msgs fixture
+	$(BIN)/python -m pip install -r requirements-build.txt  # rosidl/ament_cmake: the tests build the vision_msgs and hri_msgs fixtures
 	touch $@
 
 # The bundled model is committed (trained, see models/default/model.json). Only if it is missing,

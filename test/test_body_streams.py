@@ -2,7 +2,7 @@
 
 The engine's results are built by hand (the engine is not what is tested here; test_engine.py runs it): what is
 tested is that every tracked body gets its own window of square crops around it, that bodies decide and the
-scene does not while someone is in view, and that a body's window ends with its id.
+scene decides only until some body's window is full, and that a body's window ends with its id.
 """
 import cv2
 import numpy as np
@@ -26,9 +26,9 @@ def result() -> RecognitionResult:
     return RecognitionResult(heads, hand, hand, Timings(0, 1, 0))
 
 
-def camera(offline: bool = True) -> CameraStream:
+def camera(offline: bool = True, stride: int = 1) -> CameraStream:
     s = CameraStream(offline, FrontEnd(FrontEndParams(max_bodies=4, detect_interval=0.5), seed=0))
-    s.configure(SPEC, LABELS, 0.0, 1, 0.5, SmoothingParams(), rebuild=True)
+    s.configure(SPEC, LABELS, 0.0, stride, 0.5, SmoothingParams(), rebuild=True)
     return s
 
 
@@ -54,7 +54,7 @@ def test_prepare_square_crops_a_padded_square_and_maps_back():
     assert crop[32, 5].max() < 50 and crop[32, 58].max() < 50
 
 
-def test_each_body_gets_its_window_and_decides_the_scene_waits(street):
+def test_each_body_gets_its_window_and_decides_then_the_scene_waits(street):
     s = camera()
     created, dropped, decided = set(), set(), []
     for k, bgr in enumerate(street):
@@ -64,23 +64,29 @@ def test_each_body_gets_its_window_and_decides_the_scene_waits(street):
         dropped |= set(got.dropped)
         assert set(s.bodies) <= {b.id for b in s.tracked}
         while s.has_work(streaming=False):
+            primary = s.primary
             jobs = s.next_jobs(streaming=False)
-            assert all(job.body is not None for job in jobs)  # people in view: the scene does not decide
+            if primary is not None:  # a body is ready and in view: the scene does not decide
+                assert all(job.body is not None for job in jobs) and primary in {job.body for job in jobs}
             for job in jobs:
                 assert job.frames.shape[1:] == (64, 64, 3)
-                assert job.newest.body.id == job.body
+                assert job.body is None or job.newest.body.id == job.body
                 out = s.complete(job, result(), None, job.stamp)
                 if out is not None:
                     decided.append(out)
     assert len(created) >= 3 and not dropped & set(s.bodies)
     assert {d.body for d in decided} >= set(list(s.bodies)[:2])
-    assert s.primary == max(s.tracked, key=lambda b: b.area).id
-    for d in decided:  # the crop is the body's: its box maps into the middle of the crop
+    ready = [b for b in s.tracked if b.seen_now and b.id in s.bodies and s.bodies[b.id].window.full]
+    assert ready and s.primary == max(ready, key=lambda b: b.area).id
+    for d in (d for d in decided if d.body is not None):  # the crop is the body's: its box maps to its middle
         box = d.newest.body.box
         g = d.newest.geometry
         centre = g.to_crop(np.array([[(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]]))[0]
         assert np.allclose(centre, 32, atol=2)
     assert s.scene.window.full  # the scene still samples, ready for when everyone has left
+    plain = sorted(d.stamp for d in decided if d.newest.primary)  # what the plain topics carry
+    assert plain == [k / 10 for k in range(SPEC.frames - 1, len(street))]  # one per frame, once the scene is full
+    assert any(d.body is not None for d in decided if d.newest.primary)
 
 
 def test_the_scene_decides_when_nobody_is_in_view():
@@ -104,3 +110,19 @@ def test_a_restart_drops_every_body_and_says_which(street):
     assert "gap" in got.reset and ids <= set(got.dropped)
     assert all(s.complete(job, result(), None, 5.0) is None for job in jobs if job.body not in s.bodies)
     assert s.check_silence(20.0) is not None and not s.bodies and not s.tracked
+
+
+def test_bodies_decide_on_the_cameras_cadence(street):
+    s = camera(stride=3)
+    plain, bodies = [], set()
+    for k, bgr in enumerate(street):
+        s.ingest(ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)), k / 10, k, k / 10)
+        while s.has_work(streaming=False):
+            for job in s.next_jobs(streaming=False):
+                out = s.complete(job, result(), None, job.stamp)
+                if out is not None:
+                    bodies.add(out.body)
+                    if out.newest.primary:
+                        plain.append(out.stamp)
+    assert plain == [k / 10 for k in range(SPEC.frames - 1, len(street), 3)]  # one per 3 sampled frames, still
+    assert len(bodies - {None}) >= 2

@@ -32,16 +32,11 @@ FRAME_ID = "vm_camera"
 TASKS = ("action", "gesture")
 TOP_K = 5  # VisionOutputs' default
 
-SUBSCRIBER = r'''
-"""Print vision_msgs (and optionally image stamps) as JSON lines until SIGINT."""
+# The start and end of a probe script: a process that prints what it receives as JSON lines until SIGINT.
+PROBE_HEAD = r'''
 import json, sys
 import rclpy
 from rclpy.executors import ExternalShutdownException
-from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
-from sensor_msgs.msg import Image
-from vision_msgs.msg import Classification, VisionInfo
-
-ns, image, what = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 
 
 def emit(**kw):
@@ -50,7 +45,24 @@ def emit(**kw):
 
 def stamp_ns(h):
     return h.stamp.sec * 10**9 + h.stamp.nanosec
+'''
+PROBE_TAIL = r'''
+emit(kind="ready")
+try:
+    rclpy.spin(node)
+except (KeyboardInterrupt, ExternalShutdownException):
+    pass
+finally:
+    node.destroy_node()
+    rclpy.try_shutdown()
+'''
 
+SUBSCRIBER = '"""Print vision_msgs (and optionally image stamps) as JSON lines until SIGINT."""' + PROBE_HEAD + r'''
+from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Classification, VisionInfo
+
+ns, image, what = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 
 rclpy.init()
 node = rclpy.create_node("vision_msgs_probe")
@@ -71,15 +83,7 @@ if "info" in what:
     node.create_subscription(VisionInfo, f"{ns}/vision_info",
                              lambda m: emit(kind="info", method=m.method, database_location=m.database_location,
                                             database_version=m.database_version, stamp=stamp_ns(m.header)), latched)
-emit(kind="ready")
-try:
-    rclpy.spin(node)
-except (KeyboardInterrupt, ExternalShutdownException):
-    pass
-finally:
-    node.destroy_node()
-    rclpy.try_shutdown()
-'''
+''' + PROBE_TAIL
 
 
 def fixture_prefix(package: str) -> Path:

@@ -132,7 +132,7 @@ class FrontEnd:
         height, width = rgb.shape[:2]
         t0 = time.perf_counter()
         followed = [b.landmarks for b in self._followed()] + self._pending
-        found = [lm for lm in (self.pose(rgb, f.next_roi) for f in followed) if lm.presence >= p.min_presence]
+        found = [lm for lm in (self.pose(rgb, f.next_roi) for f in followed) if self._accept(lm)]
         costs.bodies_landmarked = len(followed)
         landmarks_s = time.perf_counter() - t0
         detected = not found or stamp - self._last_detection >= p.detect_interval
@@ -152,12 +152,12 @@ class FrontEnd:
             for d in fresh[:room]:
                 first = self.pose(rgb, Roi.around_box(d.box, DETECTION_ROI_SCALE))
                 costs.bodies_landmarked += 1
-                if first.presence < p.min_presence:
+                if not self._accept(first):
                     self._rejected.append((d.box, stamp))
                     continue
                 refined = self.pose(rgb, first.next_roi)  # once more, in the region the body itself asks for
                 costs.bodies_landmarked += 1
-                found.append(refined if refined.presence >= p.min_presence else first)
+                found.append(refined if self._accept(refined) else first)
             landmarks_s += time.perf_counter() - t2
             left_out = sum(d.score >= 0.5 for d in fresh[room:])
         found = self._distinct(found, width, height)
@@ -170,7 +170,7 @@ class FrontEnd:
         for track in tracks:
             lm = found[track.index]
             hands = self.hand_model(rgb, lm) if p.hands else []
-            hands = [h for h in hands if h.presence >= p.min_presence]
+            hands = [h for h in hands if h.presence >= p.min_presence and np.isfinite(h.points).all()]
             if track.id not in self.bodies:
                 out.created.append(track.id)
             self.bodies[track.id] = Body(track.id, boxes[track.index], lm.presence, lm,
@@ -187,6 +187,11 @@ class FrontEnd:
                     out.dropped.append(body_id)
         out.bodies = sorted(self.bodies.values(), key=lambda b: -b.area)
         return out
+
+    def _accept(self, lm: BodyLandmarks) -> bool:
+        """Say whether a body is there and everything about it is a number (nothing non-finite reaches a topic)."""
+        return lm.presence >= self.params.min_presence and bool(np.isfinite(lm.points).all()) \
+            and lm.next_roi.size > 1 and np.isfinite([lm.next_roi.cx, lm.next_roi.cy, lm.next_roi.size]).all()
 
     def _followed(self) -> list[Body]:
         """Return the bodies to follow on this frame: the largest `max_bodies` of those seen on the last one."""

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from std_msgs.msg import Header
 
 from ..stream.ros4hri_labels import gesture_constant, handedness_constant, posture_constant
+from .interfaces import type_support_loads
 
 try:
     from hri_msgs.msg import (
@@ -34,25 +35,11 @@ except ImportError:  # no hri_msgs here: hri_msgs_available() is False and no bu
 
 SKELETON_POINTS = 18  # Skeleton2D: OpenPose COCO-18, NOSE = 0 ... RIGHT_EAR = 17
 
-_MESSAGES = ("BodyPosture", "Gesture", "IdsList", "NormalizedPointOfInterest2D", "NormalizedRegionOfInterest2D",
-             "Skeleton2D")
-_available: bool | None = None
-
 
 def hri_msgs_available() -> bool:
-    """Return True when hri_msgs imports and its type support loads (a half-installed package counts as absent)."""
-    global _available
-    if _available is None:
-        classes = [globals()[name] for name in _MESSAGES]
-        try:
-            for cls in classes:
-                meta = type(cls)
-                if meta._TYPE_SUPPORT is None:
-                    meta.__import_type_support__()  # logs and leaves _TYPE_SUPPORT None if the C part cannot load
-            _available = all(type(cls)._TYPE_SUPPORT is not None for cls in classes)
-        except Exception:  # noqa: BLE001 - None (not installed) or a broken install: publish no ROS4HRI
-            _available = False
-    return _available
+    """Return True when hri_msgs imports and its type support loads."""
+    return type_support_loads(BodyPosture, Gesture, IdsList, NormalizedPointOfInterest2D, NormalizedRegionOfInterest2D,
+                              Skeleton2D)
 
 
 def copy_header(header: Header) -> Header:

@@ -28,12 +28,15 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
 from ..paths import bundled_model_dir
+from ..perception.frontend import FrontEnd, FrontEndParams
+from ..perception.models import FrontEndModelError
 from ..stream.accel import ACCELS
 from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
 from ..stream.faults import FaultLog
-from ..stream.pipeline import CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
+from ..stream.pipeline import Admitted, CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.smoothing import NONE, SmoothingParams
 from ..stream.window import MAX_FRAME_GAP
+from .bodies import BodyOutputs
 from .camera import Camera
 from .diagnostics import camera_status
 from .image_conv import CompressedFrame, ImageFrame
@@ -46,6 +49,7 @@ SILENCE_CHECK_PERIOD = 0.1  # s
 RELIABLE = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)  # controllers see every change
 LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 SMOOTHING = SmoothingParams()  # the defaults of the smoothing parameters
+FRONT_END = FrontEndParams()
 CAMERA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # one token of a ROS topic name
 
 
@@ -57,6 +61,7 @@ class Param:
     range: tuple[float, float] | None = None
     choices: tuple[str, ...] | None = None
     reload: bool = False  # a change reloads the engine
+    reload_front_end: bool = False  # a change makes new front ends (the bodies tracked start over)
 
 
 PARAMS = (
@@ -94,8 +99,21 @@ PARAMS = (
           "reliably without dropping any: replaying a recording gives the same decisions at any speed."),
     Param("images", [""], "Camera names: each subscribes <name>/image and publishes under <name>/; "
           "[''] (default) is one camera on `image` with un-prefixed outputs."),
+    Param("track_bodies", True, "Find and track each person in view (real pretrained detector, body and hand "
+          "landmarks) and recognise each one on crops around them, with ROS4HRI outputs; false: the whole frame is "
+          "one scene.", reload_front_end=True),
+    Param("max_bodies", FRONT_END.max_bodies, "Bodies followed and recognised at once; the largest (nearest) win, "
+          "and diagnostics count the rest.", range=(1, 32), reload_front_end=True),
+    Param("body_timeout", FRONT_END.body_timeout, "A body unseen this long is dropped and its id retired (s).",
+          range=(0.05, 60.0), reload_front_end=True),
+    Param("detect_interval", FRONT_END.detect_interval, "Seconds between person detections while bodies are "
+          "followed by their landmarks; 0: every sampled frame.", range=(0.0, 10.0), reload_front_end=True),
+    Param("humans_prefix", "/humans", "Prefix of the ROS4HRI topics (<prefix>/bodies/tracked, "
+          "<prefix>/bodies/<id>/...)."),
+    Param("front_end_dir", "", "Folder of the front end's model files; empty: $MTL_HRI_FRONT_END_DIR, else "
+          "~/.cache/mtl_hri/front_end (`mtl-hri-fetch-front-end` fills it)."),
 )
-READ_ONLY = ("image_transport", "images", "offline")  # and every `<task>_labels`
+READ_ONLY = ("image_transport", "images", "offline", "humans_prefix", "front_end_dir")  # and every `<task>_labels`
 DEFAULT_TASKS = ("action", "gesture")  # label parameters declared before a model loads
 
 
@@ -128,6 +146,10 @@ class RecognizerNode(Node):
     | hands | geometry_msgs/PoseArray | left, right: source pixels, z = confidence |
     | debug_image | sensor_msgs/Image | the overlay, drawn only while subscribed |
     | /diagnostics | diagnostic_msgs/DiagnosticArray | 1 Hz, one status per camera |
+
+    With `track_bodies`, the plain topics describe the primary body (the largest tracked), and every body gets
+    ROS4HRI topics under `<humans_prefix>/bodies/<id>/` (see `mtl_hri.ros.bodies`); with nobody in view, the
+    plain topics describe the whole frame.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -143,6 +165,10 @@ class RecognizerNode(Node):
 
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.cameras = [self._create_camera(name) for name in dict.fromkeys(self._p("images")) or [""]]
+        self.bodies = BodyOutputs(self, self._p("humans_prefix"))
+        error = self._build_front_ends({})
+        if error:  # asked to track people but cannot: say so and stop, never run without saying
+            raise StartupError(error)
 
         error = self._load_engine({})  # also creates the `<task>` publishers of the model's tasks
         if error:
@@ -257,6 +283,10 @@ class RecognizerNode(Node):
             error = self._validate(p.name, p.value, pending)
             if error:
                 return SetParametersResult(successful=False, reason=error)
+        if any(p.reload_front_end and p.name in pending for p in PARAMS):
+            error = self._build_front_ends(pending)
+            if error:
+                return SetParametersResult(successful=False, reason=error)
         reload = [p.name for p in PARAMS if p.reload and p.name in pending]
         if "num_threads" in pending and self.engine is not None and self.engine.backend == "onnxruntime":
             reload.append("num_threads")  # its sessions fix their threads when they are made
@@ -265,7 +295,8 @@ class RecognizerNode(Node):
             if error:
                 return SetParametersResult(successful=False, reason=error)
             self.get_logger().info(f"reloaded the engine for {', '.join(reload)}")
-        else:
+        elif not getattr(self, "_internal_set", False):  # the engine's own label update, during a reload, is not
+            # a parameter change: applying the streams' parameters here would read the others' old values
             with self._lock:
                 if "streaming" in pending and self.engine is not None:
                     self.engine.set_streaming(pending["streaming"])
@@ -273,6 +304,31 @@ class RecognizerNode(Node):
                     torch.set_num_threads(pending["num_threads"] or max_threads())
                 self._configure(pending, rebuild=False)
         return SetParametersResult(successful=True)
+
+    # ----------------------------------------------------------------- the front end
+    def _build_front_ends(self, pending: dict[str, Any]) -> str | None:
+        """Make each camera's front end with the parameters in `pending` over the current ones (or none).
+
+        On failure (a model file missing or altered, bad values) the current ones stay and the reason is returned.
+        """
+        def get(n: str) -> Any:
+            return pending.get(n, self._p(n))
+
+        params = FrontEndParams(max_bodies=get("max_bodies"), body_timeout=get("body_timeout"),
+                                detect_interval=get("detect_interval"))
+        if params.problem():
+            return params.problem()
+        directory = Path(get("front_end_dir")) if get("front_end_dir") else None
+        try:
+            front_ends = [FrontEnd(params, directory) if get("track_bodies") else None for _ in self.cameras]
+        except FrontEndModelError as exc:
+            return f"cannot track bodies: {exc} (or set track_bodies:=false)"
+        with self._lock:
+            dropped = [i for camera, fe in zip(self.cameras, front_ends) for i in camera.stream.set_front_end(fe)]
+        with self._outputs_lock:
+            for body_id in dropped:
+                self.bodies.remove(body_id)
+        return None
 
     # ----------------------------------------------------------------- the engine
     def _load_engine(self, pending: dict[str, Any]) -> str | None:
@@ -348,9 +404,23 @@ class RecognizerNode(Node):
                 camera.stream.stats.frames_in.tick(now)
                 self.get_logger().error(f"dropping frames: {self.load_error}", throttle_duration_sec=THROTTLE)
                 return
-            got = camera.stream.ingest(frame, stamp, header, now, keep_rgb)
-            if got.outcome is Outcome.SAMPLED:
-                self._lock.notify()
+            got = camera.stream.admit(frame, stamp, header, now, keep_rgb)
+        if isinstance(got, Admitted):  # decoding and the front end run outside the lock: the worker goes on
+            CameraStream.perceive(got)
+            with self._lock:
+                got = camera.stream.store(got, self._now())
+                if got.outcome is Outcome.SAMPLED:
+                    self._lock.notify()
+        with self._lock:
+            tracked = [b.id for c in self.cameras for b in c.stream.tracked]
+            tasks = list(self.engine.labels) if self.engine else []
+        if got.created or got.dropped or (got.outcome is Outcome.SAMPLED and camera.stream.front_end):
+            with self._outputs_lock:
+                for body_id in got.dropped:
+                    self.bodies.remove(body_id)
+                for body_id in got.created:
+                    self.bodies.add(body_id, tasks)
+                self.bodies.publish_tracked(header, tracked)
         self._report_ingest(camera, got, stamp, now)
 
     def _report_ingest(self, camera: Camera, got: Ingested, stamp: float, now: float) -> None:
@@ -373,8 +443,12 @@ class RecognizerNode(Node):
     def on_silence_timer(self) -> None:
         now = self._now()
         with self._lock:
-            silent = [camera for camera in self.cameras if camera.stream.check_silence(now) is not None]
-        for camera in silent:
+            silent = [(camera, dropped) for camera in self.cameras
+                      if (dropped := camera.stream.check_silence(now)) is not None]
+        for camera, dropped in silent:
+            with self._outputs_lock:
+                for body_id in dropped:
+                    self.bodies.remove(body_id)
             self._publish_none(camera)
 
     def on_diagnostics_timer(self) -> None:
@@ -438,7 +512,11 @@ class RecognizerNode(Node):
                 continue
             try:
                 with self._outputs_lock:
-                    camera.publish(decided)
+                    if decided.body is not None:
+                        self.bodies.publish(decided)
+                        camera.note_body(decided)
+                    if decided.newest.primary:  # the primary body's, or the whole scene's when there is none
+                        camera.publish(decided, camera.stream.tracked)
             except Exception as exc:  # noqa: BLE001
                 self._fault("publishing", exc, now)
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .interfaces import type_support_loads
+
 try:
     from vision_msgs.msg import Classification, ObjectHypothesis, VisionInfo
 except ImportError:  # no vision_msgs here: vision_msgs_available() is False and nothing here is called
@@ -24,22 +26,9 @@ if TYPE_CHECKING:
 
 TOP_K = 5  # classes per Classification
 
-_available: bool | None = None
-
-
 def vision_msgs_available() -> bool:
-    """Return True when vision_msgs imports and its type support loads (a half-installed package counts as absent)."""
-    global _available
-    if _available is None:
-        try:
-            for cls in (Classification, ObjectHypothesis, VisionInfo):
-                meta = type(cls)
-                if meta._TYPE_SUPPORT is None:
-                    meta.__import_type_support__()  # logs and leaves _TYPE_SUPPORT None if the C part cannot load
-            _available = all(type(c)._TYPE_SUPPORT is not None for c in (Classification, ObjectHypothesis, VisionInfo))
-        except Exception:  # noqa: BLE001 - None (not installed) or a broken install: publish no vision_msgs
-            _available = False
-    return _available
+    """Return True when vision_msgs imports and its type support loads."""
+    return type_support_loads(Classification, ObjectHypothesis, VisionInfo)
 
 
 def labels_location(node_name: str, tasks: list[str]) -> str:

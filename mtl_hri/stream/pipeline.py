@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
+import numpy as np
+
 from ..model import InputSpec
 from .engine import EngineBase, RecognitionResult
-from .preprocess import Pixels, check_frame_size, prepare, prepare_square
+from .preprocess import FrameGeometry, Pixels, check_frame_size, prepare, prepare_square
 from .smoothing import SmoothingParams
 from .stats import RateMeter, RollingStats
 from .window import FrameWindow, Push
@@ -64,6 +66,28 @@ class Ingested:
 
 
 @dataclass
+class Admitted:
+    """A sampled frame between `admit` and `store`: `perceive` fills in its crops and the front end's view."""
+
+    frame: LazyFrame
+    stamp: float
+    source: Any
+    size: tuple[int, int]
+    keep_rgb: bool
+    spec: InputSpec
+    front_end: FrontEnd | None
+    generation: int  # the configuration it was admitted under
+    reset: str = ""
+    dropped: list[str] = field(default_factory=list)
+    crop: np.ndarray | None = None
+    geometry: FrameGeometry | None = None
+    rgb: np.ndarray | None = None  # kept for the overlay
+    perceived: Perceived | None = None
+    crops: list = field(default_factory=list)  # (body, crop, geometry) of the bodies seen
+    error: Exception | None = None
+
+
+@dataclass
 class StreamStats:
     """Counters and rates on the caller's clock, for diagnostics."""
 
@@ -76,6 +100,12 @@ class StreamStats:
     frames_off_clock: int = 0
     windows_skipped: int = 0
     restarts: int = 0  # the stream restarted: a gap, stamps jumping back, a new frame size
+    bodies_created: int = 0  # ids ever given (each body's window)
+    bodies_dropped: int = 0
+    bodies_left_out: int = 0  # at the last detection: people beyond max_bodies
+    detect_ms: RollingStats = field(default_factory=RollingStats)  # the front end's stages, when they ran
+    landmarks_ms: RollingStats = field(default_factory=RollingStats)  # every body's, per frame
+    hands_ms: RollingStats = field(default_factory=RollingStats)
     last_frame: float | None = None  # caller's clock at the last frame in
     last_sampled: float | None = None
     last_error: str = ""
@@ -110,6 +140,7 @@ class CameraStream:
         self._config: WindowConfig | None = None
         self._frame_size: tuple[int, int] | None = None
         self._silent = False
+        self._scene_primary = True  # the latest sampled frame's plain decision is the scene's (nobody is primary)
         self.max_clock_offset = 0.0  # s; 0: stamps are not compared with the caller's clock
 
     @property
@@ -119,8 +150,14 @@ class CameraStream:
 
     @property
     def primary(self) -> str | None:
-        """The body the plain topics describe: the largest tracked (None: the whole scene)."""
-        return self.tracked[0].id if self.tracked else None
+        """The body the plain topics describe: the largest seen on the latest frame whose window is full.
+
+        None (the whole scene) while there is none, so that the plain topics get one decision per sampled frame:
+        they never fall silent while a new body's window fills, or while the nearest person is hidden.
+        """
+        ready = [b.id for b in self.tracked
+                 if b.seen_now and b.id in self.bodies and self.bodies[b.id].window.full]
+        return ready[0] if ready else None
 
     # ------------------------------------------------------------------ configuration
     def configure(self, spec: InputSpec, labels: dict[str, list[str]], sample_fps: float, stride: int,
@@ -144,6 +181,12 @@ class CameraStream:
             for stream in self._streams():
                 stream.retune(self._config)
 
+    def set_front_end(self, front_end: FrontEnd | None) -> list[str]:
+        """Track bodies with `front_end` from the next frame on (None: the whole scene only); return the ids dropped."""
+        dropped = self._restart() if self.scene else []
+        self.front_end = front_end
+        return dropped
+
     def _streams(self) -> list[WindowStream]:
         return ([self.scene] if self.scene else []) + list(self.bodies.values())
 
@@ -151,8 +194,16 @@ class CameraStream:
     def ingest(self, frame: LazyFrame, stamp: float, source: Any, now: float, keep_rgb: bool = False) -> Ingested:
         """Bound, sample, decode, prepare and store one frame. Never raises: a frame that fails anywhere is BAD.
 
-        Only the header is read for frames that are rejected or not sampled.
+        Only the header is read for frames that are rejected or not sampled. It is `admit`, `perceive` and
+        `store` in a row; a caller whose worker shares the streams runs `perceive` (the costly part: decoding and
+        the front end) outside its lock.
         """
+        got = self.admit(frame, stamp, source, now, keep_rgb)
+        return got if isinstance(got, Ingested) else self.store(self.perceive(got), now)
+
+    def admit(self, frame: LazyFrame, stamp: float, source: Any, now: float, keep_rgb: bool = False
+              ) -> Ingested | Admitted:
+        """Check a frame's header and stamp, and sample it: an `Ingested` when that is all, else `Admitted`."""
         stats, w = self.stats, self.window
         stats.frames_in.tick(now)
         stats.last_frame, self._silent = now, False
@@ -186,32 +237,70 @@ class CameraStream:
             if kind is Push.BACKWARDS:
                 stats.note("backwards stamps", now)
             return Ingested(Outcome.BACKWARDS if kind is Push.BACKWARDS else Outcome.SKIPPED, reset, dropped=dropped)
+        return Admitted(frame, stamp, source, size, keep_rgb, self.spec, self.front_end, self._config.generation,
+                        reset, dropped)
+
+    @staticmethod
+    def perceive(a: Admitted) -> Admitted:
+        """Decode, crop, and run the front end on an admitted frame. Never raises (a failure is kept in `a`).
+
+        It touches nothing but the frame and the front end (which only the frame callback uses), so it needs no
+        lock against the worker.
+        """
         try:
-            pixels = frame.pixels()
-            crop, geometry = prepare(pixels, self.spec)
-            rgb = pixels.rgb() if keep_rgb or self.front_end else None
-            perceived = self.front_end.process(rgb, stamp) if self.front_end else None
-            crops = [(b, *prepare_square(pixels, self.spec, b.box)) for b in perceived.bodies if b.seen_now] \
-                if perceived else []
-        except Exception as exc:  # noqa: BLE001 - see above
-            return self._bad(exc, now, reset, dropped)
-        self._frame_size = size
-        kept = rgb if keep_rgb else None
-        self.scene.push(stamp, crop, FrameMeta(geometry, source, kept), now)
-        created = []
-        if perceived is not None:
-            self.perception, self.tracked = perceived, perceived.bodies
-            for body_id in perceived.dropped:
+            pixels = a.frame.pixels()
+            a.crop, a.geometry = prepare(pixels, a.spec)
+            rgb = pixels.rgb() if a.keep_rgb or a.front_end else None
+            a.rgb = rgb if a.keep_rgb else None
+            if a.front_end:
+                a.perceived = a.front_end.process(rgb, a.stamp)
+                a.crops = [(b, *prepare_square(pixels, a.spec, b.box)) for b in a.perceived.bodies if b.seen_now]
+        except Exception as exc:  # noqa: BLE001 - see `admit`
+            a.error = exc
+        return a
+
+    def store(self, a: Admitted, now: float) -> Ingested:
+        """Put a perceived frame in the scene's window and its bodies' windows; decide which is primary."""
+        stats, stamp, dropped = self.stats, a.stamp, list(a.dropped)
+        if a.error is not None:
+            return self._bad(a.error, now, a.reset, dropped)
+        if a.generation != self._config.generation or a.front_end is not self.front_end:
+            return Ingested(Outcome.SKIPPED, a.reset, dropped=dropped)  # the model or front end changed meanwhile
+        self._frame_size = a.size
+        created, metas = [], {}
+        due = self.scene.window.due_next()  # bodies decide on the camera's cadence, so the plain topics keep it
+        if a.perceived is not None:
+            self.perception, self.tracked = a.perceived, a.perceived.bodies
+            self._count(a.perceived)
+            for body_id in a.perceived.dropped:
                 self.bodies.pop(body_id, None)
-            dropped += perceived.dropped
-            for body, body_crop, body_geometry in crops:
+            dropped += a.perceived.dropped
+            for body, body_crop, body_geometry in a.crops:
                 if body.id not in self.bodies:
                     self.bodies[body.id] = WindowStream(self._config, body.id, self.offline)
                     created.append(body.id)
-                self.bodies[body.id].push(stamp, body_crop, FrameMeta(body_geometry, source, kept, body), now)
+                metas[body.id] = FrameMeta(body_geometry, a.source, a.rgb, body)
+                self.bodies[body.id].push(stamp, body_crop, metas[body.id], now, due=due)
+        primary = self.primary
+        if primary is not None:
+            metas[primary].primary = True
+        # The scene always samples; it decides only while no body is primary.
+        self.scene.push(stamp, a.crop, FrameMeta(a.geometry, a.source, a.rgb, primary=primary is None), now,
+                        decide=primary is None)
+        self._scene_primary = primary is None
         stats.frames_sampled.tick(now)
         stats.last_sampled = now
-        return Ingested(Outcome.SAMPLED, reset, created=created, dropped=dropped)
+        return Ingested(Outcome.SAMPLED, a.reset, created=created, dropped=dropped)
+
+    def _count(self, perceived: Perceived) -> None:
+        stats, costs = self.stats, perceived.costs
+        stats.bodies_created += len(perceived.created)
+        stats.bodies_dropped += len(perceived.dropped)
+        if perceived.detected:
+            stats.bodies_left_out = perceived.left_out
+            stats.detect_ms.add(costs.detect_ms)
+        stats.landmarks_ms.add(costs.landmarks_ms)
+        stats.hands_ms.add(costs.hands_ms)
 
     def _bad(self, exc: Exception, now: float, reset: str = "", dropped: list[str] | None = None) -> Ingested:
         self.stats.frames_bad += 1
@@ -228,6 +317,7 @@ class CameraStream:
             dropped = sorted(set(dropped) | set(self.front_end.reset()))
         self.bodies.clear()
         self.tracked = []
+        self._scene_primary = True
         return dropped
 
     def check_silence(self, now: float) -> list[str] | None:
@@ -245,17 +335,20 @@ class CameraStream:
 
     # ------------------------------------------------------------------ the worker's half
     def _deciding(self) -> list[WindowStream]:
-        """Return the windows that decide now: the bodies', or the scene's while there are none."""
-        if self.bodies:
-            return list(self.bodies.values())
-        return [self.scene] if self.scene else []
+        """Return the windows that decide now: every body's, and the scene's while it is primary."""
+        bodies = list(self.bodies.values())
+        return [self.scene, *bodies] if self.scene and self._scene_primary else bodies
 
     def has_work(self, streaming: bool) -> bool:
         return any(s.has_work(streaming) for s in self._deciding())
 
     def next_jobs(self, streaming: bool) -> list[Job]:
         """Take the engine's next work from every deciding window (one job each, at most)."""
-        jobs = [job for s in self._deciding() if s.has_work(streaming) and (job := s.next_job(streaming))]
+        deciding = [s for s in self._deciding() if s.has_work(streaming)]
+        if self.offline and deciding:  # frame by frame across windows, so that decisions come out in stamp order
+            oldest = min(s.queued_stamp() for s in deciding)
+            deciding = [s for s in deciding if s.queued_stamp() == oldest]
+        jobs = [job for s in deciding if (job := s.next_job(streaming))]
         self.stats.windows_skipped = sum(s.windows_skipped for s in self._streams())
         return jobs
 

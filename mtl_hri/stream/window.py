@@ -105,11 +105,17 @@ class FrameWindow(Generic[Meta]):
             return Push.SAMPLED
         return Push.SAMPLED if self._slot(stamp) > self._last_slot else Push.SKIPPED
 
-    def push(self, stamp: float, frame: np.ndarray | None, meta: Meta | None = None) -> tuple[Push, bool]:
+    def due_next(self) -> bool:
+        """Whether a decision falls due if the next frame is sampled."""
+        return min(self._count + 1, self.length) == self.length and self._since_due + 1 >= self.stride
+
+    def push(self, stamp: float, frame: np.ndarray | None, meta: Meta | None = None,
+             due: bool | None = None) -> tuple[Push, bool]:
         """Offer a frame; returns (what happened, whether a decision is now due).
 
         `frame` may be None for a frame that `classify` reported as skipped or backwards.
-        Call `check_gap` first so a long gap starts a new window.
+        Call `check_gap` first so a long gap starts a new window. `due` imposes another window's cadence (the
+        camera's, on a body's window) instead of this one's stride count.
         """
         kind = self.classify(stamp)
         if kind is Push.BACKWARDS:
@@ -130,7 +136,7 @@ class FrameWindow(Generic[Meta]):
         self._count = min(self._count + 1, self.length)
         self._since_due += 1
         self.sampled_total += 1
-        due = self.full and self._since_due >= self.stride
+        due = self.full and (self._since_due >= self.stride if due is None else due)
         if due:
             self._since_due = 0
             self.decisions_due += 1

@@ -28,6 +28,7 @@ class FrameMeta:
     source: Any  # the caller's record of the frame (a ROS header, an offline frame)
     rgb: np.ndarray | None = None  # the source frame, kept only when an overlay will be drawn
     body: Any = None  # the front end's `Body` this crop is of; None: the whole scene
+    primary: bool = False  # this window's decision on this frame is the one the plain topics carry
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Job:
     generation: tuple[int, int]  # (configuration, window reset) when made: stream states never cross either
     state: Any = None  # the stream state a "frames" job steps from
     body: str | None = None  # which window: a body id, or None for the whole scene
+    fresh: bool = False  # offline: the window before it was not decided, so no stream state leads to it
 
 
 @dataclass
@@ -96,6 +98,7 @@ class WindowStream:
         self._full_since: float | None = None
         self._last_decision: float | None = None
         self._queue: collections.deque[Job] = collections.deque()  # offline only
+        self._skipped = False  # offline: frames went by undecided since the last queued window
 
     def retune(self, config: WindowConfig) -> None:
         """Take new parameters that keep the window (stride, gap, smoothing, the same labels)."""
@@ -119,18 +122,31 @@ class WindowStream:
             trail.clear()
         self._full_since = None
 
-    def push(self, stamp: float, crop: np.ndarray, meta: FrameMeta, now: float) -> None:
-        """Store one prepared crop (the camera has sampled and checked it)."""
+    def push(self, stamp: float, crop: np.ndarray, meta: FrameMeta, now: float, decide: bool = True,
+             due: bool | None = None) -> None:
+        """Store one prepared crop (the camera has sampled and checked it).
+
+        `decide` False: keep the frame in the window but decide nothing on it (the scene while a body is primary);
+        the stream state is dropped, since it would not follow the frames skipped. `due`: the camera's cadence,
+        for a body's window (see `FrameWindow.push`).
+        """
         w = self.window
         if w.check_gap(stamp):  # a body unseen for longer than max_frame_gap starts over
             self.restart()
-        _, due = w.push(stamp, crop, meta)
+        _, due = w.push(stamp, crop, meta, due)
         if w.full and self._full_since is None:
             self._full_since = now
-        if self.offline and w.full:
+        if not decide:
+            self._skipped = True  # offline, the next queued window is `fresh`; live, no state may step over this
+            if not self.offline:  # and nothing is owed for this frame when the window decides again
+                self._state = None
+                self._taken_seq, self._processed = w.decisions_due, w.sampled_total
+        elif self.offline and w.full:
             snap = w.snapshot()
             self._queue.append(Job("window", snap.frames, [m.geometry for m in snap.metas], snap.metas[-1],
-                                   float(snap.stamps[-1]), due, self.generation, body=self.body))
+                                   float(snap.stamps[-1]), due, self.generation, body=self.body,
+                                   fresh=self._skipped))
+            self._skipped = False
 
     # ------------------------------------------------------------------ the worker's half
     def has_work(self, streaming: bool) -> bool:
@@ -138,6 +154,10 @@ class WindowStream:
         if self.offline:
             return bool(self._queue)
         return w.sampled_total > self._processed if streaming else w.decisions_due > self._taken_seq
+
+    def queued_stamp(self) -> float:
+        """Offline: the stamp of the next queued window (inf when none)."""
+        return self._queue[0].stamp if self._queue else float("inf")
 
     def next_job(self, streaming: bool) -> Job | None:
         """Take the next work for the engine, or None.
@@ -151,7 +171,7 @@ class WindowStream:
             job = self._queue.popleft()
             if not (streaming or job.due):
                 return None  # a whole-window model only computes the windows it publishes
-            state = self._state_for(job.generation) if streaming else None
+            state = self._state_for(job.generation) if streaming and not job.fresh else None
             if state is not None:  # the previous queued window ended one frame earlier: one step on the newest
                 return Job("frames", job.frames[-1:], job.geometries[-1:], job.newest, job.stamp, job.due,
                            job.generation, state, self.body)

@@ -1,7 +1,10 @@
 """`mtl-hri-offline`: run the recognizer over a rosbag2 recording (MCAP or sqlite3) or a video file, without DDS.
 
 Every window is processed in order (the node's `offline` mode), so the output depends only on the
-input: decisions and hand tracks go to JSON or CSV, and optionally an annotated MP4.
+input: decisions and hand tracks go to JSON or CSV, and optionally an annotated MP4. As the node does, it tracks
+the people in view (`--track-bodies 1`): the decisions describe the primary (largest) body, or the whole frame while
+nobody is in view, and every body's decisions, box and skeleton go beside them (JSON: "bodies"; CSV: a second file,
+`<out>_bodies.csv`).
 
     mtl-hri-offline recording.mcap --topic /camera/image_raw --out decisions.json --video-out annotated.mp4
     mtl-hri-offline clip.mp4 --out decisions.csv
@@ -25,6 +28,8 @@ from ..data.generic import VIDEO_SUFFIXES
 from ..data.synth import Mp4Writer
 from ..data.video import VideoError, open_video
 from ..paths import bundled_model_dir
+from ..perception.frontend import FrontEnd, FrontEndParams
+from ..perception.models import FrontEndModelError
 from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
 from ..stream.engine import BACKENDS, create_engine
@@ -35,6 +40,7 @@ from ..stream.smoothing import NONE, SmoothingParams
 from ..stream.window import MAX_FRAME_GAP
 
 SMOOTHING = SmoothingParams()  # the defaults, as the node's parameters have them
+FRONT_END = FrontEndParams()
 
 
 @dataclass
@@ -43,6 +49,24 @@ class Frame:
     frame_id: str
     index: int
     data: LazyFrame  # decoded only when the window samples it
+
+
+@dataclass
+class BodyRow:
+    stamp: float
+    frame_index: int
+    body_id: str
+    primary: bool  # the body the decisions describe
+    x0: float  # box, source pixels
+    y0: float
+    x1: float
+    y1: float
+    confidence: float
+    action: str
+    action_score: float
+    gesture: str
+    gesture_score: float
+    skeleton: list[list[float]]  # 18 x (x px, y px, confidence), ROS4HRI Skeleton2D order
 
 
 @dataclass
@@ -137,7 +161,7 @@ def frames_of(source: Path, topic: str | None) -> Iterator[Frame]:
 
 
 def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Path | None = None,
-            fps_out: float = 15.0) -> tuple[list[DecisionRow], dict[str, int]]:
+            fps_out: float = 15.0, body_rows: list[BodyRow] | None = None) -> tuple[list[DecisionRow], dict[str, int]]:
     """Run the node's frame path, in order and without threads (stamps are the clock).
 
     Returns the decisions and the counters; a recording that breaks off ends the run with what was decided.
@@ -166,7 +190,9 @@ def process(frames: Iterator[Frame], engine, stream: CameraStream, video_out: Pa
             jobs = stream.next_jobs(engine.streaming)
             for job, (result, state) in zip(jobs, run_jobs(engine, jobs)):
                 decided = stream.complete(job, result, state, job.stamp)
-                if decided is not None and decided.body == stream.primary:
+                if decided is not None and decided.body is not None and body_rows is not None:
+                    body_rows.append(body_row(decided))
+                if decided is not None and decided.newest.primary:
                     rows.append(decision_row(decided))
                     if video_out is not None:
                         writer = write_overlay(writer, decided, video_out, fps_out)
@@ -186,6 +212,15 @@ def decision_row(decided: Decided) -> DecisionRow:
                        g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1])
 
 
+def body_row(decided: Decided) -> BodyRow:
+    """Return the row of one body's decision: which body, where, and what it does."""
+    body, src = decided.newest.body, decided.newest.source
+    a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
+    return BodyRow(decided.stamp, src.index, body.id, decided.newest.primary, *(float(v) for v in body.box),
+                   float(body.confidence), a.label if a else NONE, a.score if a else 0.0, g.label if g else NONE,
+                   g.score if g else 0.0, [[round(float(v), 2) for v in point] for point in body.skeleton])
+
+
 def write_overlay(writer: Mp4Writer | None, decided: Decided, path: Path, fps: float) -> Mp4Writer:
     """Draw one decision over its source frame and append it to the video (made at the first frame)."""
     result, src = decided.result, decided.newest.source
@@ -201,15 +236,25 @@ def write_overlay(writer: Mp4Writer | None, decided: Decided, path: Path, fps: f
     return writer
 
 
-def write_rows(rows: list[DecisionRow], path: Path, meta: dict) -> None:
+def bodies_csv(path: Path) -> Path:
+    return path.with_name(f"{path.stem}_bodies.csv")
+
+
+def write_rows(rows: list[DecisionRow], path: Path, meta: dict, body_rows: list[BodyRow] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(DecisionRow.__dataclass_fields__))
-            writer.writeheader()
-            writer.writerows(asdict(r) for r in rows)
+        tables = [(path, DecisionRow, [asdict(r) for r in rows])]
+        if body_rows is not None:
+            tables.append((bodies_csv(path), BodyRow,
+                           [{**asdict(r), "skeleton": json.dumps(r.skeleton)} for r in body_rows]))
+        for file, kind, dicts in tables:
+            with open(file, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(kind.__dataclass_fields__))
+                writer.writeheader()
+                writer.writerows(dicts)
     else:
-        path.write_text(json.dumps({**meta, "decisions": [asdict(r) for r in rows]}, indent=1))
+        bodies = {} if body_rows is None else {"bodies": [asdict(r) for r in body_rows]}
+        path.write_text(json.dumps({**meta, "decisions": [asdict(r) for r in rows], **bodies}, indent=1))
 
 
 def check_output(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -245,7 +290,15 @@ def check_flags(args: argparse.Namespace) -> SmoothingParams:
         smoothing.validate()
     except ValueError as exc:
         raise InputError(f"smoothing flags: {exc}") from None
+    problem = front_end_params(args).problem()
+    if problem:
+        raise InputError(f"--{problem.replace('_', '-')}")
     return smoothing
+
+
+def front_end_params(args: argparse.Namespace) -> FrontEndParams:
+    return FrontEndParams(max_bodies=args.max_bodies, body_timeout=args.body_timeout,
+                          detect_interval=args.detect_interval)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-threshold", type=float, default=SMOOTHING.exit_threshold)
     parser.add_argument("--min-duration", type=float, default=SMOOTHING.min_duration)
     parser.add_argument("--max-frame-gap", type=float, default=MAX_FRAME_GAP)
+    parser.add_argument("--track-bodies", type=int, default=1, choices=(0, 1),
+                        help="track each person and decide per body (1, default), or the whole frame only (0)")
+    parser.add_argument("--max-bodies", type=int, default=FRONT_END.max_bodies)
+    parser.add_argument("--body-timeout", type=float, default=FRONT_END.body_timeout)
+    parser.add_argument("--detect-interval", type=float, default=FRONT_END.detect_interval)
     parser.add_argument("--out", type=Path, default=Path("decisions.json"), help=".json or .csv")
     parser.add_argument("--video-out", type=Path, help="write an annotated MP4 here")
     return parser
@@ -285,14 +343,22 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a missing or corrupt model, or an unusable device, in one line
         print(f"mtl-hri-offline: error: cannot load model {model}: {exc}", file=sys.stderr)
         return 2
-    stream = CameraStream(offline=True)
+    try:
+        front_end = FrontEnd(front_end_params(args), seed=0) if args.track_bodies else None
+    except FrontEndModelError as exc:
+        print(f"mtl-hri-offline: error: cannot track bodies: {exc} (or pass --track-bodies 0)", file=sys.stderr)
+        return 2
+    stream = CameraStream(offline=True, front_end=front_end)
     stream.configure(engine.spec, engine.labels, sample_fps_for(engine, args.sample_fps), args.stride,
                      args.max_frame_gap, smoothing, rebuild=True)
     fps_out = sample_fps_for(engine, args.sample_fps) / args.stride or 15.0
-    rows, counts = process(tqdm(frames, desc=args.input.name, unit="frame"), engine, stream, args.video_out, fps_out)
+    body_rows: list[BodyRow] | None = [] if front_end else None
+    rows, counts = process(tqdm(frames, desc=args.input.name, unit="frame"), engine, stream, args.video_out, fps_out,
+                           body_rows)
     meta = {"input": str(args.input), "model": engine.card.name, "trained": engine.card.provenance.trained,
-            "backend": engine.backend, "streaming": engine.streaming, "counts": counts}
-    write_rows(rows, args.out, meta)
+            "backend": engine.backend, "streaming": engine.streaming, "counts": counts,
+            "bodies_tracked": stream.stats.bodies_created}
+    write_rows(rows, args.out, meta, body_rows)
     print(f"{counts.get('frames', 0)} frames, {len(rows)} decisions -> {args.out}"
           + (f", video -> {args.video_out}" if args.video_out else ""))
     if counts.get("read_errors"):

@@ -4,6 +4,7 @@
     mtl-hri-bench engine [--models DIR ...] [--device cuda] ...     the node's engine: ms per window / streamed frame
     mtl-hri-bench e2e [--duration 300] [--sweep 15 30 60 ...]      through real DDS on loopback, separate processes
     mtl-hri-bench soak [--minutes 30] [--interval 10] [--fps 30]   RSS and latency over a long run: JSON and PNG
+    mtl-hri-bench frontend [--frames 200] [--people 4]             the front end per stage; tracking on a scene
 
 The package also holds what the benchmarks, the demo and the tests use to drive real processes: `procs`
 (console scripts as processes), `listener` (records the recognizer's outputs) and `naive_node` (the
@@ -18,12 +19,12 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     # the commands are imported here, not above: importing `procs` or `listener` needs none of them
-    from . import e2e, engine, models, soak
+    from . import e2e, engine, frontend, models, soak
     from .report import machine, write_json
 
     parser = argparse.ArgumentParser(prog="mtl-hri-bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, command in (("models", models), ("engine", engine), ("e2e", e2e)):
+    for name, command in (("models", models), ("engine", engine), ("e2e", e2e), ("frontend", frontend)):
         p = sub.add_parser(name, help=command.HELP)
         command.add_arguments(p)
         p.add_argument("--json", type=Path, help="write the results here")
