@@ -47,7 +47,7 @@ class FrontEndParams:
                   (0.0 < self.min_detection_score < 1.0,
                    f"min_detection_score must be in (0, 1), not {self.min_detection_score}"),
                   (0.0 < self.min_presence < 1.0, f"min_presence must be in (0, 1), not {self.min_presence}"),
-                  (1 <= self.threads <= 64, f"threads must be 1 to 64, not {self.threads}")]
+                  (1 <= self.threads <= 1024, f"threads must be 1 to 1024, not {self.threads}")]
         return next((reason for ok, reason in checks if not ok), "")
 
 

@@ -89,8 +89,9 @@ PARAMS = (
           range=(0.0, 1e6)),
     Param("image_transport", "raw", "raw or compressed (subscribes to <image>/compressed).",
           choices=("raw", "compressed")),
-    Param("num_threads", 0, "CPU threads for inference, at most the machine's cores; 0 picks all cores. Takes effect "
-          "at once (the ONNX Runtime engine reloads).", range=(0, 1024)),
+    Param("num_threads", 0, "CPU threads for inference and for each front-end model, at most the machine's cores; 0 "
+          "picks all cores. Takes effect at once (the ONNX Runtime engine and the front end reload).", range=(0, 1024),
+          reload_front_end=True),
     Param("backend", "auto", "torch, onnxruntime, or auto (ONNX Runtime on the CPU when the model has an export).",
           choices=BACKENDS, reload=True),
     Param("accel", "auto", "GPU window forward: eager, graphs (CUDA-graph replay), compile (torch.compile), or auto "
@@ -315,7 +316,7 @@ class RecognizerNode(Node):
             return pending.get(n, self._p(n))
 
         params = FrontEndParams(max_bodies=get("max_bodies"), body_timeout=get("body_timeout"),
-                                detect_interval=get("detect_interval"))
+                                detect_interval=get("detect_interval"), threads=get("num_threads") or max_threads())
         if params.problem():
             return params.problem()
         directory = Path(get("front_end_dir")) if get("front_end_dir") else None

@@ -32,7 +32,7 @@ from ..perception.frontend import FrontEnd, FrontEndParams
 from ..perception.models import FrontEndModelError
 from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
-from ..stream.engine import BACKENDS, create_engine
+from ..stream.engine import BACKENDS, create_engine, max_threads
 from ..stream.overlay import OverlayInfo, draw_overlay
 from ..stream.pipeline import ArrayFrame, CameraStream, Decided, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.preprocess import Pixels
@@ -298,7 +298,7 @@ def check_flags(args: argparse.Namespace) -> SmoothingParams:
 
 def front_end_params(args: argparse.Namespace) -> FrontEndParams:
     return FrontEndParams(max_bodies=args.max_bodies, body_timeout=args.body_timeout,
-                          detect_interval=args.detect_interval)
+                          detect_interval=args.detect_interval, threads=max_threads())
 
 
 def build_parser() -> argparse.ArgumentParser:
