@@ -17,6 +17,7 @@ from .roi import Roi, crop
 INPUT = 256
 POINTS = 33  # BlazePose topology; then 33: mid-hip centre, 34: a point on the body's enclosing circle, above it
 ROI_SCALE = 1.25  # the body's enclosing circle's diameter, enlarged: MediaPipe's pose_landmark_by_roi
+LEFT_ELBOW, RIGHT_ELBOW = 13, 14
 LEFT_WRIST, RIGHT_WRIST, LEFT_PINKY, RIGHT_PINKY, LEFT_INDEX, RIGHT_INDEX = 15, 16, 17, 18, 19, 20
 
 

@@ -26,13 +26,12 @@ from std_msgs.msg import Header
 
 from ..perception.frontend import Body
 from ..perception.hands import POINTS as HAND_POINTS
-from ..perception.pose import LEFT_WRIST, RIGHT_WRIST
+from ..perception.pose import LEFT_ELBOW, LEFT_WRIST, RIGHT_ELBOW, RIGHT_WRIST
 from ..stream.window_stream import Decided
 from . import hri
 from .vision import Classification, classification, vision_msgs_available
 
 ROS4HRI_QOS = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE)
-LEFT_ELBOW, RIGHT_ELBOW = 13, 14
 
 
 def gesturing_hand(body: Body) -> str:

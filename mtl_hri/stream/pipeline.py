@@ -24,6 +24,7 @@ from .window_stream import Decided, FrameMeta, Job, WindowConfig, WindowStream
 if TYPE_CHECKING:
     from ..perception.frontend import Body, FrontEnd, Perceived
 
+
 class LazyFrame(Protocol):
     """A frame whose header is read first; its pixels are decoded only when the window samples it."""
 
@@ -135,12 +136,10 @@ class CameraStream:
         self.scene: WindowStream | None = None
         self.bodies: dict[str, WindowStream] = {}  # by body id, while the front end tracks them
         self.tracked: list[Body] = []  # the front end's bodies at the last sampled frame, largest first
-        self.perception: Perceived | None = None
         self.stats = StreamStats()
         self._config: WindowConfig | None = None
         self._frame_size: tuple[int, int] | None = None
         self._silent = False
-        self._scene_primary = True  # the latest sampled frame's plain decision is the scene's (nobody is primary)
         self.max_clock_offset = 0.0  # s; 0: stamps are not compared with the caller's clock
 
     @property
@@ -270,7 +269,7 @@ class CameraStream:
         created, metas = [], {}
         due = self.scene.window.due_next()  # bodies decide on the camera's cadence, so the plain topics keep it
         if a.perceived is not None:
-            self.perception, self.tracked = a.perceived, a.perceived.bodies
+            self.tracked = a.perceived.bodies
             self._count(a.perceived)
             for body_id in a.perceived.dropped:
                 self.bodies.pop(body_id, None)
@@ -287,7 +286,6 @@ class CameraStream:
         # The scene always samples; it decides only while no body is primary.
         self.scene.push(stamp, a.crop, FrameMeta(a.geometry, a.source, a.rgb, primary=primary is None), now,
                         decide=primary is None)
-        self._scene_primary = primary is None
         stats.frames_sampled.tick(now)
         stats.last_sampled = now
         return Ingested(Outcome.SAMPLED, a.reset, created=created, dropped=dropped)
@@ -317,7 +315,6 @@ class CameraStream:
             dropped = sorted(set(dropped) | set(self.front_end.reset()))
         self.bodies.clear()
         self.tracked = []
-        self._scene_primary = True
         return dropped
 
     def check_silence(self, now: float) -> list[str] | None:
@@ -337,7 +334,7 @@ class CameraStream:
     def _deciding(self) -> list[WindowStream]:
         """Return the windows that decide now: every body's, and the scene's while it is primary."""
         bodies = list(self.bodies.values())
-        return [self.scene, *bodies] if self.scene and self._scene_primary else bodies
+        return [self.scene, *bodies] if self.scene and self.primary is None else bodies
 
     def has_work(self, streaming: bool) -> bool:
         return any(s.has_work(streaming) for s in self._deciding())
