@@ -148,9 +148,9 @@ class RecognizerNode(Node):
     | debug_image | sensor_msgs/Image | the overlay, drawn only while subscribed |
     | /diagnostics | diagnostic_msgs/DiagnosticArray | 1 Hz, one status per camera |
 
-    With `track_bodies`, the plain topics describe the primary body (the largest tracked), and every body gets
-    ROS4HRI topics under `<humans_prefix>/bodies/<id>/` (see `mtl_hri.ros.bodies`); with nobody in view, the
-    plain topics describe the whole frame.
+    With `track_bodies`, the plain topics describe the primary body (the largest seen whose window is full), and
+    every body gets ROS4HRI topics under `<humans_prefix>/bodies/<id>/` (see `mtl_hri.ros.bodies`); while no body
+    is primary, the plain topics describe the whole frame.
     """
 
     def __init__(self, **kwargs: Any) -> None:
