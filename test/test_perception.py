@@ -206,8 +206,9 @@ def test_hands_are_found_around_the_wrists_of_a_real_photo(basketball_photo):
         assert 15 < spread < 150
 
 
-def test_front_end_tracks_several_pedestrians_with_stable_ids(street):
-    fe = FrontEnd(FrontEndParams(max_bodies=5, detect_interval=0.5), seed=0)
+@pytest.mark.parametrize("background", [False, True], ids=["in-line", "background"])
+def test_front_end_tracks_several_pedestrians_with_stable_ids(street, background):
+    fe = FrontEnd(FrontEndParams(max_bodies=5, detect_interval=0.5), seed=0, background=background)
     created, dropped, most, lifetimes = [], [], 0, {}
     for k, rgb in enumerate(street):
         out = fe.process(rgb, k / 10.0)  # vtest.avi runs at 10 fps
@@ -224,6 +225,20 @@ def test_front_end_tracks_several_pedestrians_with_stable_ids(street):
     assert set(dropped) <= set(created) and len(set(created)) == len(created)  # ids are never reused
     assert sorted(lifetimes.values())[-3:] >= [40, 40, 40]  # three people followed for 4 s under one id each
     assert not set(dropped) & {b.id for b in fe.bodies.values()}
+    fe.close()
+
+
+def test_a_reset_forgets_a_discovery_in_flight(street):
+    """Newcomers that a background discovery finds for the bodies before a reset never reach the bodies after."""
+    fe = FrontEnd(FrontEndParams(max_bodies=5, detect_interval=0.0), seed=0, background=True)
+    fe.process(street[0], 0.0)  # nobody followed yet: the detection runs in line
+    fe.process(street[1], 0.1)  # bodies followed: the next detection goes to the background
+    assert fe._discovering is not None
+    dropped = fe.reset()
+    assert dropped and not fe.bodies and fe._discovering is None
+    out = fe.process(street[2], 0.2)
+    assert out.detected and set(out.created).isdisjoint(dropped)
+    fe.close()
 
 
 def test_bodies_overlap_their_detections(street):

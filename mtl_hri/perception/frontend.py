@@ -5,11 +5,16 @@ ask for), so the person detector only runs every `detect_interval` seconds, or w
 newcomers. Every landmark pass doubles as a check: a region whose landmark model says "no body" is dropped, which
 removes the detector's false alarms (traffic cones, bags). ByteTrack then keeps ids stable through crossings and
 short occlusions.
+
+Live (`background`), finding newcomers while bodies are followed runs in a thread of its own, beside the
+following of the next frames, so that it never adds to a frame's latency; the newcomers it found are followed
+from the frame after. Offline, it runs in line, so that the same frames always give the same bodies.
 """
 from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +90,20 @@ class Perceived:
     costs: Costs = field(default_factory=Costs)
 
 
+@dataclass
+class Discovery:
+    """What one person detection found: the new bodies (landmarked on the frame it ran on) and the false alarms."""
+
+    stamp: float
+    bodies: list[BodyLandmarks]
+    rejected: list[np.ndarray]  # boxes the landmark model found no body in
+    left_out: int  # people beyond the room there was
+    detect_ms: float
+    landmarks_ms: float
+    landmarked: int
+    epoch: int  # the front end's reset count when it started: an older one's bodies are gone
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two xyxy boxes."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
@@ -103,7 +122,8 @@ def body_box(landmarks: BodyLandmarks, width: int, height: int) -> np.ndarray:
 class FrontEnd:
     """Bodies, landmarks and ids for one camera. `process` takes frames in stamp order; `reset` after a restart."""
 
-    def __init__(self, params: FrontEndParams, directory: Path | None = None, seed: int | None = None) -> None:
+    def __init__(self, params: FrontEndParams, directory: Path | None = None, seed: int | None = None,
+                 background: bool = False) -> None:
         if params.problem():
             raise ValueError(params.problem())
         self.params = params
@@ -112,12 +132,20 @@ class FrontEnd:
         self.hand_model = HandLandmarker(directory, params.threads, params.min_presence)
         self.tracker = BodyTracker(params.body_timeout, seed)
         self.bodies: dict[str, Body] = {}
+        # Interpreters are not thread-safe: the discovery thread has its own landmark model, and the detector is
+        # only ever used by one discovery at a time (the one in flight, else one in line).
+        self._discovery_pose = PoseLandmarker(directory, params.threads) if background else self.pose
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mtl_hri_discovery") if background else None
+        self._discovering: Future[Discovery] | None = None
+        self._epoch = 0
         self._last_detection = -math.inf
         self._rejected: list[tuple[np.ndarray, float]] = []  # (box, stamp): detections that were not bodies
         self._pending: list[BodyLandmarks] = []  # bodies found on the last frame that the tracker has no id for yet
 
     def reset(self) -> list[str]:
         """Forget every body; return their ids (now dropped)."""
+        self._forget_discovery()
+        self._epoch += 1
         dropped = list(self.bodies)
         self.bodies.clear()
         self.tracker.reset()
@@ -126,45 +154,66 @@ class FrontEnd:
         self._pending.clear()
         return dropped
 
+    def close(self) -> None:
+        """Wait for a discovery in flight and stop its thread."""
+        self._forget_discovery()
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _forget_discovery(self) -> None:
+        """Let the discovery in flight finish (the detector is not shared while it runs) and drop what it found."""
+        if self._discovering is not None:
+            self._discovering.exception()  # waits; what it raised belongs to bodies that are gone
+            self._discovering = None
+
+    def _settle(self) -> Discovery | None:
+        """Wait for the discovery in flight, if any, and take it; its failure is raised here."""
+        job, self._discovering = self._discovering, None
+        return job.result() if job is not None else None
+
     def process(self, rgb: np.ndarray, stamp: float) -> Perceived:
         """Find, follow and identify the bodies in one RGB frame taken at `stamp` (seconds)."""
         p, costs = self.params, Costs()
         height, width = rgb.shape[:2]
         t0 = time.perf_counter()
-        followed = [b.landmarks for b in self._followed()] + self._pending
-        found = [lm for lm in (self.pose(rgb, f.next_roi) for f in followed) if self._accept(lm)]
+        # Who keeps a place two regions converged on: bodies seen last, then those not yet tracked, then hidden ones
+        # found again, then newcomers. So a hidden body's region that slid onto the person in front of it never
+        # takes that person's id.
+        bodies = self._followed()
+        followed = [(0, b.landmarks) for b in bodies if b.seen_now] + [(1, lm) for lm in self._pending] \
+            + [(2, b.landmarks) for b in bodies if not b.seen_now]
+        ranked = [(rank, lm) for rank, lm in ((r, self.pose(rgb, f.next_roi)) for r, f in followed)
+                  if self._accept(lm)]
+        found = [lm for _, lm in ranked]
         costs.bodies_landmarked = len(followed)
+        new = self._collect(wait=not found)
+        if new is not None and new.stamp != stamp:  # found on an earlier frame: follow the newcomers onto this one
+            costs.bodies_landmarked += len(new.bodies)
+            new.bodies = [lm for lm in (self.pose(rgb, b.next_roi) for b in new.bodies) if self._accept(lm)]
         landmarks_s = time.perf_counter() - t0
-        detected = not found or stamp - self._last_detection >= p.detect_interval
-        left_out = 0
-        if detected:
-            t1 = time.perf_counter()
-            detections = self.detector(rgb)
-            self._last_detection = stamp
-            costs.detect_ms = (time.perf_counter() - t1) * 1e3
-            boxes = [body_box(lm, width, height) for lm in found]
+        due = not found or stamp - self._last_detection >= p.detect_interval
+        if new is None and self._discovering is None and due:
             self._rejected = [(box, t) for box, t in self._rejected if 0 <= stamp - t < REJECTED_FOR]
-            known = boxes + [box for box, _ in self._rejected]
-            fresh = sorted((d for d in detections if all(iou(d.box, b) < SAME_BODY_IOU for b in known)),
-                           key=lambda d: -(d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+            known = [body_box(lm, width, height) for lm in found] + [box for box, _ in self._rejected]
             room = max(0, p.max_bodies - len(found))
-            t2 = time.perf_counter()
-            for d in fresh[:room]:
-                first = self.pose(rgb, Roi.around_box(d.box, DETECTION_ROI_SCALE))
-                costs.bodies_landmarked += 1
-                if not self._accept(first):
-                    self._rejected.append((d.box, stamp))
-                    continue
-                refined = self.pose(rgb, first.next_roi)  # once more, in the region the body itself asks for
-                costs.bodies_landmarked += 1
-                found.append(refined if self._accept(refined) else first)
-            landmarks_s += time.perf_counter() - t2
-            left_out = sum(d.score >= 0.5 for d in fresh[room:])
-        found = self._distinct(found, width, height)
+            self._last_detection = stamp
+            if self._pool is not None and found:  # the followed bodies go out now; the newcomers with a later frame
+                self._discovering = self._pool.submit(self._discover, rgb, stamp, known, room, self._epoch)
+            else:
+                new = self._discover(rgb, stamp, known, room, self._epoch)
+        left_out = 0
+        if new is not None:
+            costs.detect_ms = new.detect_ms
+            landmarks_s += new.landmarks_ms / 1e3
+            costs.bodies_landmarked += new.landmarked
+            self._rejected += [(box, stamp) for box in new.rejected]
+            ranked += [(3, lm) for lm in new.bodies]
+            left_out = new.left_out
+        found = self._distinct(ranked, width, height)
         costs.landmarks_ms = landmarks_s * 1e3
         boxes = np.array([body_box(lm, width, height) for lm in found]).reshape(-1, 4)
         tracks = self.tracker.update(boxes, np.array([lm.presence for lm in found]), stamp)
-        out = Perceived([], left_out=left_out, detected=detected, costs=costs)
+        out = Perceived([], left_out=left_out, detected=new is not None, costs=costs)
         t3 = time.perf_counter()
         seen = set()
         for track in tracks:
@@ -188,21 +237,55 @@ class FrontEnd:
         out.bodies = sorted(self.bodies.values(), key=lambda b: -b.area)
         return out
 
+    def _collect(self, wait: bool) -> Discovery | None:
+        """Take the discovery in flight once it is done (`wait`: now, since nobody else is followed)."""
+        if self._discovering is None or not (wait or self._discovering.done()):
+            return None
+        found = self._settle()
+        return found if found is not None and found.epoch == self._epoch else None
+
+    def _discover(self, rgb: np.ndarray, stamp: float, known: list[np.ndarray], room: int, epoch: int) -> Discovery:
+        """Detect people, and landmark up to `room` of those outside the `known` boxes: the newcomers.
+
+        It reads nothing that the following of later frames changes, so it may run in the discovery thread.
+        """
+        t0 = time.perf_counter()
+        detections = self.detector(rgb)
+        t1 = time.perf_counter()
+        fresh = sorted((d for d in detections if all(iou(d.box, b) < SAME_BODY_IOU for b in known)),
+                       key=lambda d: -(d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+        bodies, rejected, landmarked = [], [], 0
+        for d in fresh[:room]:
+            first = self._discovery_pose(rgb, Roi.around_box(d.box, DETECTION_ROI_SCALE))
+            landmarked += 1
+            if not self._accept(first):
+                rejected.append(d.box)
+                continue
+            refined = self._discovery_pose(rgb, first.next_roi)  # once more, in the region the body asks for
+            landmarked += 1
+            bodies.append(refined if self._accept(refined) else first)
+        left_out = sum(d.score >= 0.5 for d in fresh[room:])
+        return Discovery(stamp, bodies, rejected, left_out, (t1 - t0) * 1e3, (time.perf_counter() - t1) * 1e3,
+                         landmarked, epoch)
+
     def _accept(self, lm: BodyLandmarks) -> bool:
         """Say whether a body is there and everything about it is a number (nothing non-finite reaches a topic)."""
         return lm.presence >= self.params.min_presence and bool(np.isfinite(lm.points).all()) \
             and lm.next_roi.size > 1 and np.isfinite([lm.next_roi.cx, lm.next_roi.cy, lm.next_roi.size]).all()
 
     def _followed(self) -> list[Body]:
-        """Return the bodies to follow on this frame: the largest `max_bodies` of those seen on the last one."""
-        live = [b for b in self.bodies.values() if b.seen_now]
-        return sorted(live, key=lambda b: -b.area)[:self.params.max_bodies]
+        """Return the bodies to follow on this frame: the largest `max_bodies`, seen last or hidden since.
+
+        A hidden body (someone crossing in front) is looked for where it was last seen until it times out, so that
+        it is found again, under its id, as soon as it shows, without waiting for the next detection.
+        """
+        return sorted(self.bodies.values(), key=lambda b: (not b.seen_now, -b.area))[:self.params.max_bodies]
 
     @staticmethod
-    def _distinct(found: list[BodyLandmarks], width: int, height: int) -> list[BodyLandmarks]:
-        """Drop a body that two regions converged on (people crossing): the more confident one stays."""
+    def _distinct(ranked: list[tuple[int, BodyLandmarks]], width: int, height: int) -> list[BodyLandmarks]:
+        """Keep one body where several regions converged (people crossing): the best ranked, then most confident."""
         kept: list[BodyLandmarks] = []
-        for lm in sorted(found, key=lambda lm: -lm.presence):
+        for _, lm in sorted(ranked, key=lambda r: (r[0], -r[1].presence)):
             box = body_box(lm, width, height)
             if all(iou(box, body_box(k, width, height)) < 0.6 for k in kept):
                 kept.append(lm)

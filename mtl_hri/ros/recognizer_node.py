@@ -321,7 +321,9 @@ class RecognizerNode(Node):
             return params.problem()
         directory = Path(get("front_end_dir")) if get("front_end_dir") else None
         try:
-            front_ends = [FrontEnd(params, directory) if get("track_bodies") else None for _ in self.cameras]
+            # Live, newcomers are found beside the following of bodies; offline, in line (the same bodies each run).
+            front_ends = [FrontEnd(params, directory, background=not self._p("offline")) if get("track_bodies")
+                          else None for _ in self.cameras]
         except FrontEndModelError as exc:
             return f"cannot track bodies: {exc} (or set track_bodies:=false)"
         with self._lock:
@@ -549,6 +551,9 @@ class RecognizerNode(Node):
             self._stopping = True
             self._lock.notify_all()
         self._worker.join(timeout=5.0)
+        with self._lock:
+            for camera in self.cameras:
+                camera.stream.set_front_end(None)
 
 
 def main(args: list[str] | None = None) -> int:

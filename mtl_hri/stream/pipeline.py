@@ -183,6 +183,8 @@ class CameraStream:
     def set_front_end(self, front_end: FrontEnd | None) -> list[str]:
         """Track bodies with `front_end` from the next frame on (None: the whole scene only); return the ids dropped."""
         dropped = self._restart() if self.scene else []
+        if self.front_end is not None and self.front_end is not front_end:
+            self.front_end.close()
         self.front_end = front_end
         return dropped
 

@@ -44,7 +44,7 @@ def scene_main(argv: list[str]) -> int:
                                                  "and its per-frame truth.")
     parser.add_argument("--out", type=Path, required=True, help="directory to write scene.mp4 and scene.json to")
     parser.add_argument("--seconds", type=float, default=d.seconds, help="scene length")
-    parser.add_argument("--people", type=int, default=d.people, help="people in the scene, 2 to 4")
+    parser.add_argument("--people", type=int, default=d.people, help="people in the scene, 1 to 4")
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--width", type=int, default=d.width)
     parser.add_argument("--height", type=int, default=d.height)

@@ -1,4 +1,4 @@
-"""Multi-person scenes: 2-4 figures walk in, stand, perform one label each, and walk out, with exact per-frame truth.
+"""Multi-person scenes: 1-4 figures walk in, stand, perform one label each, and walk out, with exact per-frame truth.
 
 The test data of a person detector and tracker (issue 13). Each person walks in from outside the frame on one
 side, stops somewhere across it, turns toward the camera, performs one action or gesture, turns, and walks out on
@@ -65,7 +65,7 @@ class SceneConfig:
     height: int = 720
     fps: float = 15.0
     seconds: float = 30.0
-    people: int = 3  # 2 to 4
+    people: int = 3  # 1 to 4
     seed: int = 0
     background: str = "photo"  # as SynthConfig: "photo", "procedural" or "plain" (flat PLAIN_RGB, no shadows)
     backgrounds_dir: Path | None = None
@@ -75,8 +75,8 @@ class SceneConfig:
     def __post_init__(self) -> None:
         if self.background not in BACKGROUND_MODES:
             raise ValueError(f"background must be one of {BACKGROUND_MODES}, got {self.background!r}")
-        if not 2 <= self.people <= 4:
-            raise ValueError(f"people must be 2 to 4, got {self.people}")
+        if not 1 <= self.people <= 4:
+            raise ValueError(f"people must be 1 to 4, got {self.people}")
         if self.width < 32 or self.height < 32 or self.fps <= 0:
             raise ValueError("frames must be at least 32x32 and fps positive")
         least = min_seconds(self.width, self.height, self.people, self.fps)

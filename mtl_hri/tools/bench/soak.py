@@ -203,6 +203,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "on every camera frame, a stress setting")
     parser.add_argument("--video", type=Path, help="default: vtest.avi (fetched if needed)")
     parser.add_argument("--model", default="", help="model directory (default: the bundled model)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME:=VALUE",
+                        help="another node parameter, as ros2 run takes it (repeatable), e.g. num_threads:=1")
     parser.add_argument("--out", type=Path, default=Path("docs/bench/soak_cpu.json"),
                         help="the samples and the summary (default %(default)s)")
     parser.add_argument("--plot", type=Path, help="the PNG (default: --out with .png)")
@@ -210,7 +212,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def command_line(args: argparse.Namespace) -> str:
     """Spell out the command with every setting that shapes the run, defaults included."""
-    extra = (f" --video {args.video}" if args.video else "") + (f" --model {args.model}" if args.model else "")
+    extra = (f" --video {args.video}" if args.video else "") + (f" --model {args.model}" if args.model else "") \
+        + "".join(f" --param {p}" for p in args.param)
     return (f"mtl-hri-bench soak --minutes {args.minutes:g} --interval {args.interval:g} --fps {args.fps:g} "
             f"--sample-fps {args.sample_fps:g}{extra}")
 
@@ -229,7 +232,8 @@ def run(args: argparse.Namespace) -> dict:
 
     seconds = args.minutes * 60
     frames = int((WARMUP_S + seconds) * args.fps)  # its first frame comes after `launched`: it outlasts the run
-    params = [*(["-p", f"model:={args.model}"] if args.model else []), "-p", f"sample_fps:={float(args.sample_fps)}"]
+    params = [*(["-p", f"model:={args.model}"] if args.model else []), "-p", f"sample_fps:={float(args.sample_fps)}",
+              *(a for p in args.param for a in ("-p", p))]
     samples: list[Sample] = []
     lat_t: list[float] = []
     lat_ms: list[float] = []
