@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.publisher import Publisher
-from std_msgs.msg import String
+from std_msgs.msg import Header, String
 
 from ..perception.frontend import Body
 from ..stream.overlay import BodyMark, OverlayInfo, draw_overlay
@@ -27,6 +27,7 @@ class Camera:
     info_version: InfoVersion = field(default_factory=InfoVersion)
     body_labels: dict[str, str] = field(default_factory=dict)  # body id -> its latest labels, for the overlay
     last_stamp: float = float("-inf")  # of the newest decision published: the primary body can change
+    last_header: Header | None = None  # of the newest frame sampled
 
     @property
     def prefix(self) -> str:

@@ -417,6 +417,8 @@ class RecognizerNode(Node):
         with self._lock:
             tracked = [b.id for c in self.cameras for b in c.stream.tracked]
             tasks = list(self.engine.labels) if self.engine else []
+        if got.outcome is Outcome.SAMPLED:
+            camera.last_header = header
         if got.created or got.dropped or (got.outcome is Outcome.SAMPLED and camera.stream.front_end):
             with self._outputs_lock:
                 for body_id in got.dropped:
@@ -448,10 +450,13 @@ class RecognizerNode(Node):
         with self._lock:
             silent = [(camera, dropped) for camera in self.cameras
                       if (dropped := camera.stream.check_silence(now)) is not None]
+            tracked = [b.id for c in self.cameras for b in c.stream.tracked]
         for camera, dropped in silent:
             with self._outputs_lock:
                 for body_id in dropped:
                     self.bodies.remove(body_id)
+                if dropped and camera.last_header is not None:  # as of the last frame the camera sent
+                    self.bodies.publish_tracked(camera.last_header, tracked)
             self._publish_none(camera)
 
     def on_diagnostics_timer(self) -> None:

@@ -69,6 +69,8 @@ class OnnxEngine(EngineBase):
             self.device_warning = resolve_device(device)[1]
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # Idle threads sleep instead of spinning: the node's front end needs those cores between two steps.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.providers = providers_for(device)
         self.device = "cuda" if self.providers[0] != "CPUExecutionProvider" else "cpu"
         spec = self.card.input

@@ -5,11 +5,17 @@ Two inputs, each played through one `FrontEnd` frame by frame on its stamps:
 - a synthetic scene (`mtl_hri.data.synth.scene`, default 1280x720) of people who enter, cross, occlude each other
   and leave, with exact boxes and ids: the share of person-frames whose best body box has IoU >= 0.5 with the
   truth, and the id switches per person per minute.
+
+On the same frames, in the same run, the peer baseline: MediaPipe's own pose and hands solutions on every frame
+(`mediapipe_peer.py`, in the MediaPipe environment), which follow one person.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import json
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +23,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ...data.hand_teacher import find_python
 from ...perception.frontend import FrontEnd, FrontEndParams, iou
 from ...stream.stats import RollingStats
 from .report import print_table
@@ -67,22 +74,47 @@ def play(front_end: FrontEnd, frames, fps: float, desc: str, truth=None) -> tupl
     return rows, tracking
 
 
+def peer(frames: list[np.ndarray], python: str) -> dict:
+    """Run MediaPipe pose + hands on every one of `frames` in the MediaPipe environment; their costs and finds."""
+    with tempfile.TemporaryDirectory(prefix="mtl_hri_peer_") as tmp:
+        path = Path(tmp) / "frames.npy"
+        np.save(path, np.stack(frames))
+        out = subprocess.run([python, str(Path(__file__).with_name("mediapipe_peer.py")), str(path)],
+                             capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    if len(rows) != len(frames):
+        raise RuntimeError(f"the MediaPipe peer answered {len(rows)} of {len(frames)} frames")
+    for r in rows:
+        r["frame_ms"] = r["pose_ms"] + r["hands_ms"]
+
+    def stat(key: str) -> dict:
+        s = RollingStats.of([r[key] for r in rows])
+        return {"p50": s.percentile(50), "p99": s.percentile(99), "n": len(rows)}
+
+    return {"frame_ms": stat("frame_ms"), "pose_ms": stat("pose_ms"), "hands_ms": stat("hands_ms"),
+            "pose_found_share": float(np.mean([r["pose"] for r in rows])),
+            "hands_mean": float(np.mean([r["hands"] for r in rows]))}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", type=Path, help="real footage (default: vtest.avi, fetched if needed)")
     parser.add_argument("--frames", type=int, default=200, help="frames of the footage (default 200)")
     parser.add_argument("--fps", type=float, default=10.0, help="the frames' rate, for the tracker (default 10)")
-    parser.add_argument("--people", type=int, default=4, help="people in the synthetic scene (2-4, default 4)")
+    parser.add_argument("--people", type=int, default=4, help="people in the synthetic scene (1-4, default 4)")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
-    parser.add_argument("--seed", type=int, default=1, help="the synthetic scene's seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4], help="the synthetic scenes' seeds")
     parser.add_argument("--max-bodies", type=int, default=FrontEndParams().max_bodies)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of each model (default 1)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the MediaPipe baseline")
+    parser.add_argument("--mediapipe-python", help="the MediaPipe environment's interpreter (default: .venv-mediapipe)")
 
 
 def run(args: argparse.Namespace) -> dict:
     from ...data.synth.scene import SceneConfig, min_seconds, render_scene
     from ..fetch_footage import default_cache, fetch
 
-    params = FrontEndParams(max_bodies=args.max_bodies)
+    params = FrontEndParams(max_bodies=args.max_bodies, threads=args.threads)
     cap = cv2.VideoCapture(str(args.video or fetch(default_cache())))
     footage = []
     while len(footage) < args.frames:
@@ -91,13 +123,19 @@ def run(args: argparse.Namespace) -> dict:
             break
         footage.append(np.ascontiguousarray(bgr[..., ::-1]))
     real, _ = play(FrontEnd(params, seed=0), footage, args.fps, "footage")
-    cfg = SceneConfig(width=args.width, height=args.height, fps=args.fps, people=args.people, seed=args.seed,
-                      seconds=min_seconds(args.width, args.height, args.people, args.fps) + 1.0)
-    scene = render_scene(cfg, progress=True)
-    synth, tracking = play(FrontEnd(params, seed=0), [np.ascontiguousarray(f) for f in scene.frames], args.fps,
-                           "scene", scene.truth)
+    synth, tracking, scenes = [], {}, []
+    for seed in args.seeds:  # several scenes: one seed's crossings say little
+        cfg = SceneConfig(width=args.width, height=args.height, fps=args.fps, people=args.people, seed=seed,
+                          seconds=min_seconds(args.width, args.height, args.people, args.fps) + 1.0)
+        scene = render_scene(cfg, progress=True)
+        scenes.append([np.ascontiguousarray(f) for f in scene.frames])
+        rows, tracking[seed] = play(FrontEnd(params, seed=0), scenes[-1], args.fps, f"scene {seed}", scene.truth)
+        synth += rows
     results = {"footage": _costs(real), "scene": {**_costs(synth), "tracking": tracking,
                                                   "size": f"{args.width}x{args.height}", "people": args.people}}
+    if not args.no_peer:
+        python = find_python(args.mediapipe_python)
+        results["peer"] = {"footage": peer(footage, python), "scene": peer([f for s in scenes for f in s], python)}
     head = f"{'input':<24} {'frame ms p50/p99':>17} {'detect':>13} {'landmarks':>13} {'hands':>13} {'bodies':>10}"
     lines = []
     for name, r in (("vtest.avi 768x576", results["footage"]),
@@ -105,8 +143,13 @@ def run(args: argparse.Namespace) -> dict:
         cell = lambda k: f"{r[k]['p50']:5.1f} / {r[k]['p99']:5.1f}"  # noqa: E731
         lines.append(f"{name:<24} {cell('frame_ms'):>17} {cell('detect_ms'):>13} {cell('landmarks_ms'):>13} "
                      f"{cell('hands_ms'):>13} {r['bodies_mean']:4.1f} / {r['bodies_max']:2d}")
+    for name, r in (results.get("peer") or {}).items():
+        cell = lambda k: f"{r[k]['p50']:5.1f} / {r[k]['p99']:5.1f}"  # noqa: E731
+        lines.append(f"{'MediaPipe peer, ' + name:<24} {cell('frame_ms'):>17} {'-':>13} {cell('pose_ms'):>13} "
+                     f"{cell('hands_ms'):>13} {r['pose_found_share']:4.2f} found")
     print_table(head, lines)
-    print(f"synthetic scene: box IoU >= 0.5 on {tracking['iou_0.5_share']:.1%} of {tracking['person_frames']} "
-          f"person-frames (>= {MIN_VISIBLE:g} visible, inside the frame); id switches per person "
-          f"{tracking['id_switches']}, at most {tracking['switches_per_person_minute']:.1f} per person-minute")
+    for seed, t in tracking.items():
+        print(f"scene seed {seed}: box IoU >= 0.5 on {t['iou_0.5_share']:.1%} of {t['person_frames']} person-frames "
+              f"(>= {MIN_VISIBLE:g} visible, inside the frame); id switches per person {t['id_switches']}, at most "
+              f"{t['switches_per_person_minute']:.1f} per person-minute")
     return results
