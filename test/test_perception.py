@@ -163,6 +163,23 @@ def test_tracker_keeps_ids_while_boxes_move_and_retires_them():
     assert back + later and {t.id for t in back + later}.isdisjoint(names[-1].values())
 
 
+def test_a_renamed_track_keeps_its_new_id_and_the_old_holder_never_reuses_it():
+    tracker = BodyTracker(timeout=1.0, seed=1)
+    a = np.array([[10.0, 50, 60, 200]])
+    b = np.array([[400.0, 40, 450, 210]])
+    tracker.update(a, np.array([0.9]), 0.0)  # OC-SORT confirms a track on its second frame
+    (first,) = tracker.update(a, np.array([0.9]), 0.05)
+    tracker.update(b, np.array([0.9]), 0.1)  # far away: a new track
+    (other,) = tracker.update(b, np.array([0.9]), 0.15)
+    assert other.id != first.id
+    tracker.rename(other, first.id)
+    assert other.id == first.id
+    (again,) = tracker.update(b + 2, np.array([0.9]), 0.2)
+    assert again.id == first.id  # the track keeps the name it was given
+    both = tracker.update(np.concatenate([a, b + 4]), np.array([0.9, 0.9]), 0.3)
+    assert len({t.id for t in both}) == 2  # the first track, if it comes back, has a name of its own
+
+
 # ------------------------------------------------------------------ the real models on real frames
 @pytest.fixture(scope="module")
 def street(footage) -> list[np.ndarray]:
