@@ -132,6 +132,16 @@ def test_invalid_parameters_are_rejected_with_a_reason(node):
     assert not r.successful and "read-only" in r.reason
     r = set_one("model", "/nonexistent/model")
     assert not r.successful and "cannot load model" in r.reason
+    # the front end's: out of range, an unknown runtime, and a valid switch to the ONNX conversions and back
+    r = set_one("max_bodies", 0)
+    assert not r.successful and "max_bodies" in r.reason
+    r = set_one("detect_interval", -1.0)
+    assert not r.successful
+    r = set_one("front_end_runtime", "tflite")
+    assert not r.successful and "litert" in r.reason
+    for runtime in ("onnxruntime", "litert"):
+        r = set_one("front_end_runtime", runtime)
+        assert r.successful, r.reason
     r = set_one("smoothing", 0.3)
     assert r.successful
     got = call(listener, params.get_parameters(["smoothing", "gesture_labels"])).values

@@ -30,6 +30,7 @@ from std_msgs.msg import Header, String
 from ..paths import bundled_model_dir
 from ..perception.frontend import FrontEnd, FrontEndParams
 from ..perception.models import FrontEndModelError
+from ..perception.runtime import RUNTIMES
 from ..stream.accel import ACCELS
 from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
 from ..stream.faults import FaultLog
@@ -109,6 +110,9 @@ PARAMS = (
           range=(0.05, 60.0), reload_front_end=True),
     Param("detect_interval", FRONT_END.detect_interval, "Seconds between person detections while bodies are "
           "followed by their landmarks; 0: every sampled frame.", range=(0.0, 10.0), reload_front_end=True),
+    Param("front_end_runtime", FRONT_END.runtime, "litert (the CPU's fastest) or onnxruntime: the front end's models "
+          "converted to ONNX (`mtl-hri-fetch-front-end --onnx`), on the GPU through the TensorRT / CUDA providers "
+          "of an onnxruntime-gpu install, else on the CPU.", choices=RUNTIMES, reload_front_end=True),
     Param("humans_prefix", "/humans", "Prefix of the ROS4HRI topics (<prefix>/bodies/tracked, "
           "<prefix>/bodies/<id>/...)."),
     Param("front_end_dir", "", "Folder of the front end's model files; empty: $MTL_HRI_FRONT_END_DIR, else "
@@ -316,7 +320,8 @@ class RecognizerNode(Node):
             return pending.get(n, self._p(n))
 
         params = FrontEndParams(max_bodies=get("max_bodies"), body_timeout=get("body_timeout"),
-                                detect_interval=get("detect_interval"), threads=get("num_threads") or max_threads())
+                                detect_interval=get("detect_interval"), threads=get("num_threads") or max_threads(),
+                                runtime=get("front_end_runtime"))
         if params.problem():
             return params.problem()
         directory = Path(get("front_end_dir")) if get("front_end_dir") else None

@@ -30,6 +30,7 @@ from ..data.video import VideoError, open_video
 from ..paths import bundled_model_dir
 from ..perception.frontend import FrontEnd, FrontEndParams
 from ..perception.models import FrontEndModelError
+from ..perception.runtime import RUNTIMES
 from ..ros.image_conv import CompressedFrame, ImageFrame
 from ..ros.stamps import stamp_seconds
 from ..stream.engine import BACKENDS, create_engine, max_threads
@@ -298,7 +299,7 @@ def check_flags(args: argparse.Namespace) -> SmoothingParams:
 
 def front_end_params(args: argparse.Namespace) -> FrontEndParams:
     return FrontEndParams(max_bodies=args.max_bodies, body_timeout=args.body_timeout,
-                          detect_interval=args.detect_interval, threads=max_threads())
+                          detect_interval=args.detect_interval, threads=max_threads(), runtime=args.front_end_runtime)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-bodies", type=int, default=FRONT_END.max_bodies)
     parser.add_argument("--body-timeout", type=float, default=FRONT_END.body_timeout)
     parser.add_argument("--detect-interval", type=float, default=FRONT_END.detect_interval)
+    parser.add_argument("--front-end-runtime", default=FRONT_END.runtime, choices=RUNTIMES,
+                        help="litert (default) or onnxruntime (the front end's ONNX conversions, e.g. on a GPU)")
     parser.add_argument("--out", type=Path, default=Path("decisions.json"), help=".json or .csv")
     parser.add_argument("--video-out", type=Path, help="write an annotated MP4 here")
     return parser

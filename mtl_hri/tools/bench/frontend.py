@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from ...data.hand_teacher import find_python
 from ...perception.frontend import FrontEnd, FrontEndParams, iou
+from ...perception.runtime import RUNTIMES
 from ...stream.stats import RollingStats
 from .report import print_table
 
@@ -106,6 +107,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4], help="the synthetic scenes' seeds")
     parser.add_argument("--max-bodies", type=int, default=FrontEndParams().max_bodies)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of each model (default 1)")
+    parser.add_argument("--runtime", default=FrontEndParams().runtime, choices=RUNTIMES,
+                        help="litert (default) or onnxruntime (the ONNX conversions; on a GPU with onnxruntime-gpu)")
     parser.add_argument("--no-peer", action="store_true", help="skip the MediaPipe baseline")
     parser.add_argument("--mediapipe-python", help="the MediaPipe environment's interpreter (default: .venv-mediapipe)")
 
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> dict:
     from ...data.synth.scene import SceneConfig, min_seconds, render_scene
     from ..fetch_footage import default_cache, fetch
 
-    params = FrontEndParams(max_bodies=args.max_bodies, threads=args.threads)
+    params = FrontEndParams(max_bodies=args.max_bodies, threads=args.threads, runtime=args.runtime)
     cap = cv2.VideoCapture(str(args.video or fetch(default_cache())))
     footage = []
     while len(footage) < args.frames:
