@@ -5,7 +5,7 @@ import pytest
 
 from mtl_hri.model import InputSpec
 from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
-from mtl_hri.stream.pipeline import ArrayFrame, CameraStream, Job, Outcome
+from mtl_hri.stream.pipeline import Admitted, ArrayFrame, CameraStream, Job, Outcome
 from mtl_hri.stream.preprocess import MAX_ASPECT, MAX_SIDE, Pixels
 from mtl_hri.stream.smoothing import SmoothingParams
 from mtl_hri.stream.window_stream import MAX_CATCH_UP, STALE_AFTER
@@ -191,6 +191,18 @@ def test_offline_queues_every_window_in_order_and_steps_one_frame_each():
         s.complete(job, result(), f"state {job.stamp}", job.stamp)
     assert kinds == ["window", "frames", "frames", "frames"]
     assert stamps == pytest.approx([0.3, 0.4, 0.5, 0.6])
+
+
+def test_silence_counts_from_when_the_last_frame_was_done_with():
+    # A caller that perceives in its frame callback (offline) takes no frame while the front end runs: a frame that
+    # took longer than max_frame_gap to perceive is not a silent camera.
+    s = stream(offline=True, sample_fps=10.0)
+    feed(s, 3)
+    got = s.admit(CountingFrame(3), 0.3, "frame3", 0.3)
+    assert isinstance(got, Admitted)
+    assert s.store(CameraStream.perceive(got), 1.2).outcome is Outcome.SAMPLED  # 0.9 s in the front end
+    assert s.check_silence(1.5) is None and s.window.count == 4
+    assert s.check_silence(1.8) == [] and s.window.count == 0
 
 
 def test_silence_resets_once_and_the_watchdog_reports_a_stalled_worker():

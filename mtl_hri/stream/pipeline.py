@@ -140,6 +140,7 @@ class CameraStream:
         self._config: WindowConfig | None = None
         self._frame_size: tuple[int, int] | None = None
         self._silent = False
+        self._busy_until: float | None = None  # when the last admitted frame was done with (stored)
         self.max_clock_offset = 0.0  # s; 0: stamps are not compared with the caller's clock
 
     @property
@@ -263,6 +264,7 @@ class CameraStream:
     def store(self, a: Admitted, now: float) -> Ingested:
         """Put a perceived frame in the scene's window and its bodies' windows; decide which is primary."""
         stats, stamp, dropped = self.stats, a.stamp, list(a.dropped)
+        self._busy_until = now
         if a.error is not None:
             return self._bad(a.error, now, a.reset, dropped)
         if a.generation != self._config.generation or a.front_end is not self.front_end:
@@ -322,10 +324,11 @@ class CameraStream:
     def check_silence(self, now: float) -> list[str] | None:
         """Reset, once, when frames stopped for longer than max_frame_gap: return the body ids dropped then.
 
-        None when it did not reset.
+        None when it did not reset. The gap counts from when the last frame was done with, not from its arrival:
+        a caller that perceives in its frame callback takes no frame meanwhile, and that is not a silent camera.
         """
         w = self.window
-        last = self.stats.last_frame
+        last = max((t for t in (self.stats.last_frame, self._busy_until) if t is not None), default=None)
         if w is None or not w.count or self._silent or last is None or now - last <= w.max_frame_gap:
             return None
         self._silent = True
