@@ -4,7 +4,7 @@ LiteRT runs the TFLite files (the default: the fastest on CPUs); ONNX Runtime ru
 (`convert.py`), the route to a robot's GPU. Both give the same interface (`name`, `input_hw`, `run(x)` on one
 float32 HWC image, every output by name), so the detector and the landmark models do not know which one runs them.
 ONNX Runtime takes TensorRT, then CUDA, then the CPU, as far as the installed onnxruntime build has them: the ONNX
-engine's provider choice (`providers_for`). A missing conversion is a FrontEndModelError naming the fix, never a
+engine's provider choice (`mtl_hri.ort_options`). A missing conversion is a FrontEndModelError naming the fix, never a
 fall-back to LiteRT.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ort_options import providers_for, session_options
 from .convert import resolve_onnx
 from .litert import TfliteModel
 from .models import FrontEndModelError, ModelFile
@@ -26,13 +27,9 @@ class OnnxModel:
     def __init__(self, model: ModelFile, directory: Path | None, input_hw: tuple[int, int], threads: int) -> None:
         import onnxruntime as ort
 
-        from ..stream.onnx_engine import providers_for  # imports torch, which the ONNX route's node holds already
-
         path = resolve_onnx(model, directory)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
         try:
-            self._session = ort.InferenceSession(str(path), options, providers=providers_for("auto"))
+            self._session = ort.InferenceSession(str(path), session_options(threads), providers=providers_for("auto"))
         except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
             raise FrontEndModelError(f"ONNX Runtime cannot load {path}: {exc}") from exc
         (inp,) = self._session.get_inputs()

@@ -15,6 +15,7 @@ from ..checksum import file_sha256
 from ..model import ModelCard, ModelLoadError
 from ..model.checkpoint import load_card
 from ..model.export import STREAM_FILE, WINDOW_FILE, output_names
+from ..ort_options import providers_for, session_options
 from .engine import EngineBase, resolve_device
 from .preprocess import normalization
 
@@ -42,17 +43,6 @@ def _session(ort, path: Path, card: ModelCard, expected: list[int], options, pro
     return session
 
 
-def providers_for(device: str) -> list[str]:
-    """TensorRT, then CUDA, then CPU, as far as this onnxruntime build has them and the device asks."""
-    import onnxruntime as ort
-
-    available = ort.get_available_providers()
-    wanted = ["CPUExecutionProvider"]
-    if device != "cpu":
-        wanted = ["TensorrtExecutionProvider", "CUDAExecutionProvider", *wanted]
-    return [p for p in wanted if p in available]
-
-
 class OnnxEngine(EngineBase):
     backend = "onnxruntime"
 
@@ -67,10 +57,7 @@ class OnnxEngine(EngineBase):
         self.device_warning = None
         if device != "cpu":  # validates the request; GPU use depends on the installed onnxruntime
             self.device_warning = resolve_device(device)[1]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        # Idle threads sleep instead of spinning: the node's front end needs those cores between two steps.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = session_options(threads or os.cpu_count() or 1)
         self.providers = providers_for(device)
         self.device = "cuda" if self.providers[0] != "CPUExecutionProvider" else "cpu"
         spec = self.card.input
