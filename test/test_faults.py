@@ -1,7 +1,7 @@
 """FaultLog: counted per stage, reported with a traceback once per kind and throttled, active only while recent."""
 import pytest
 
-from mtl_hri.stream.faults import FaultLog
+from mtl_hri.stream.faults import FaultLog, RateLimit
 
 
 def boom(exc):
@@ -30,3 +30,10 @@ def test_active_only_while_recent_and_stages_are_checked():
     assert log.active(2.5) and not log.active(3.5)
     with pytest.raises(ValueError):
         log.record("nowhere", boom(ValueError()), 1.0)
+
+
+def test_a_rate_limit_holds_back_each_kind_on_its_own_and_counts_what_it_held():
+    limit = RateLimit(period=5.0)
+    assert limit.due("gap", 0.0) == 0 and limit.due("size", 0.1) == 0  # a burst of one kind does not hide another
+    assert limit.due("gap", 1.0) is None and limit.due("gap", 2.0) is None
+    assert limit.due("gap", 5.5) == 3 and limit.due("size", 5.5) == 1

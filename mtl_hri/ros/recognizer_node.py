@@ -33,7 +33,7 @@ from ..perception.models import FrontEndModelError
 from ..perception.runtime import RUNTIMES
 from ..stream.accel import ACCELS
 from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
-from ..stream.faults import FaultLog
+from ..stream.faults import FaultLog, RateLimit
 from ..stream.pipeline import Admitted, CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.smoothing import NONE, SmoothingParams
 from ..stream.window import MAX_FRAME_GAP
@@ -164,6 +164,7 @@ class RecognizerNode(Node):
         self.engine: EngineBase | None = None
         self.load_error = ""
         self.faults = FaultLog(throttle=THROTTLE)
+        self._restarts = RateLimit(THROTTLE)  # per camera and cause: one cause's burst must not hide another
         self._stopping = False
 
         self._declare_parameters()
@@ -436,7 +437,10 @@ class RecognizerNode(Node):
     def _report_ingest(self, camera: Camera, got: Ingested, stamp: float, now: float) -> None:
         logger = self.get_logger()
         if got.reset:
-            logger.warning(f"{camera.where}the stream restarts after {got.reset}", throttle_duration_sec=THROTTLE)
+            since = self._restarts.due((camera.name, re.sub(r"\d+(\.\d+)?", "#", got.reset)), now)
+            if since is not None:
+                more = f" ({since} restarts for this cause since the last report)" if since else ""
+                logger.warning(f"{camera.where}the stream restarts after {got.reset}{more}")
             self._publish_none(camera)
         if got.fault is not None:
             self._fault("conversion", got.fault, now)
