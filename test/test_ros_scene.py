@@ -150,11 +150,12 @@ def run(hri_env, model_dir, scene, tmp_path_factory) -> Run:
         assert probe.wait_for(lambda: "model '" in recognizer.log() or not recognizer.alive(), 60) \
             and recognizer.alive(), "the recognizer did not start" + context()
         # The mapping of stamps to frames: the publisher holds the first frame until both the probe's (reliable)
-        # and the recognizer's subscriptions have matched, so the probe receives every frame, in order (reliable,
-        # one writer); that it got all of them is checked below.
+        # and the recognizer's subscriptions have matched, and keeps every frame for a slow probe (depth), so the
+        # probe receives every frame, in order (reliable, one writer); that it got all of them is checked below.
         publisher = RosProcess("video_publisher", ["-r", f"image:={IMAGE}", "-p", f"video:={scene.video}",
                                                    "-p", f"rate:={FPS}", "-p", "loop:=false",
-                                                   "-p", "wait_for_subscribers:=2", "-p", f"frame_id:={FRAME_ID}"],
+                                                   "-p", "wait_for_subscribers:=2", "-p", f"frame_id:={FRAME_ID}",
+                                                   "-p", f"depth:={len(scene.boxes)}"],
                                   hri_env, logs)
         procs.append(publisher)
         n = len(scene.boxes)

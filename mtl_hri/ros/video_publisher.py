@@ -50,6 +50,10 @@ class VideoPublisher(Node):
         self.declare_parameter("max_frames", 0, ParameterDescriptor(
             description="Stop after this many frames; 0 never stops.",
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)]))
+        self.declare_parameter("depth", 1, ParameterDescriptor(
+            description="Frames the (reliable) publisher keeps for a slow subscriber: 1 like a live camera, more "
+                        "for a replay where every subscriber must get every frame.",
+            integer_range=[IntegerRange(from_value=1, to_value=1000, step=1)]))
         self.source = self.get_parameter("video").value
         self.encoding = self.get_parameter("encoding").value
         if self.encoding not in ("bgr8", "rgb8"):
@@ -65,7 +69,8 @@ class VideoPublisher(Node):
         self.sent = 0
         self.done = False
         self.pub = self.create_publisher(
-            Image, "image", QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE))
+            Image, "image", QoSProfile(depth=self.get_parameter("depth").value,
+                                       reliability=QoSReliabilityPolicy.RELIABLE))
         self.get_logger().info(f"publishing '{self.source}' at {rate:.2f} fps on {self.pub.topic_name}")
 
     def publish_next(self) -> bool:
