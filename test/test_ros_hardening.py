@@ -102,7 +102,7 @@ def test_a_seeded_mix_of_bad_frames_and_stamps_never_stops_the_node(raw_node):
     for case in cases:
         case()
         keeps_deciding(listener, proc, player, case.__name__)
-    values = listener.diagnostic_values()
+    values = listener.diagnostic_values(f"{NS}/recognizer")
     assert int(values["frames_bad"]) >= 2 and int(values["frames_off_clock"]) >= 1
     assert int(values["stream_restarts"]) >= 3  # the two sizes, and the stamps that went back, and forward again
     log = proc.log()
@@ -196,9 +196,9 @@ def test_compressed_images_are_sized_from_their_header_before_decoding(ros, ros_
                 before = len(listener.received.hands)
                 play(2.5)  # 37 frames: at least 5 decisions, with margin for the front end on a loaded machine
                 assert proc.alive() and len(listener.received.hands) - before >= 5, proc.log()[-3000:]
-                if int(listener.diagnostic_values()["frames_bad"]) >= expected:
+                if int(listener.diagnostic_values(f"{CNS}/recognizer")["frames_bad"]) >= expected:
                     break
-            assert int(listener.diagnostic_values()["frames_bad"]) >= expected, proc.log()[-3000:]
+            assert int(listener.diagnostic_values(f"{CNS}/recognizer")["frames_bad"]) >= expected, proc.log()[-3000:]
         assert "exceeds 8192 px" in proc.log()
     finally:
         proc.stop()
