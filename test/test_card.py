@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, ModelLoadError, load_card, load_model_dir, save_model_dir
-from mtl_hri.model.checkpoint import CARD_FILE
+from mtl_hri.model.card import CARD_FILE
 from mtl_hri.model.factory import TRUNKS
 
 from .conftest import SMALL_LABELS, make_model_dir

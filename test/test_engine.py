@@ -7,7 +7,7 @@ import torch
 
 from mtl_hri.model import InputSpec
 from mtl_hri.stream import FrameWindow, TorchEngine, resize_crop
-from mtl_hri.stream.engine import resolve_device, resolve_precision
+from mtl_hri.stream.engine import cuda_devices, resolve_device, resolve_precision
 from mtl_hri.stream.normalize import Normalizer
 from mtl_hri.stream.preprocess import Pixels, prepare
 
@@ -34,18 +34,30 @@ def test_normalizer_uses_card_mean_and_std():
     assert x.shape == (1, 2, 3, 4, 4) and torch.allclose(x, torch.full_like(x, 2.0))
 
 
-def test_device_selection():
-    assert resolve_device("cpu") == (torch.device("cpu"), None)
-    if not torch.cuda.is_available():
-        device, warning = resolve_device("auto")
-        assert device.type == "cpu" and "CPU" in warning
-        with pytest.raises(ValueError, match="CUDA is not available"):
-            resolve_device("cuda:0")
-    with pytest.raises(ValueError, match="unknown device"):
-        resolve_device("tpu")
-    assert resolve_precision("auto", torch.device("cpu")) == torch.float32
-    with pytest.raises(ValueError):
-        resolve_precision("fp16", torch.device("cpu"))
+def test_device_requests_resolve_against_the_cuda_devices_at_hand():
+    assert resolve_device("cpu", 0) == resolve_device("cpu", 2) == ("cpu", None)
+    device, warning = resolve_device("auto", 0)
+    assert device == "cpu" and "CPU" in warning
+    assert resolve_device("auto", 1) == ("cuda", None)
+    assert resolve_device("cuda:1", 2) == ("cuda:1", None)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda:0", 0)
+    with pytest.raises(ValueError, match=r"'cuda:2' does not exist \(2 CUDA devices\)"):
+        resolve_device("cuda:2", 2)
+    for bad in ("tpu", "cuda:", "cuda:x", "cudax", "cuda:-1"):
+        with pytest.raises(ValueError, match="unknown device"):
+            resolve_device(bad, 2)
+    assert resolve_precision("auto", "cpu") == "fp32" and resolve_precision("auto", "cuda") == "bf16"
+    assert resolve_precision("fp16", "cuda") == "fp16"
+    with pytest.raises(ValueError, match="not supported on the CPU"):
+        resolve_precision("fp16", "cpu")
+    with pytest.raises(ValueError, match="unknown precision"):
+        resolve_precision("fp8", "cuda")
+
+
+def test_the_driver_and_torch_count_the_same_cuda_devices():
+    """The torch-free probe that picks the ONNX Runtime path agrees with torch, which serves the other."""
+    assert cuda_devices() == torch.cuda.device_count()
 
 
 def test_recognizer_on_real_footage(model_dir, footage, caplog):

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mtl_hri.model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir
-from mtl_hri.model.export import STREAM_FILE, WINDOW_FILE, export_onnx, verify_onnx
+from mtl_hri.model.card import STREAM_FILE, WINDOW_FILE
+from mtl_hri.model.export import export_onnx, verify_onnx
 from mtl_hri.stream import FrameWindow
 from mtl_hri.stream.engine import create_engine
 from mtl_hri.stream.onnx_engine import OnnxEngine
@@ -84,7 +85,7 @@ def test_an_export_is_checked_against_its_card_before_it_is_loaded(exported, tmp
     import shutil
 
     from mtl_hri.model import ModelLoadError
-    from mtl_hri.model.checkpoint import CARD_FILE
+    from mtl_hri.model.card import CARD_FILE
 
     d, _, _ = exported
     card = json.loads((d / CARD_FILE).read_text())
@@ -93,13 +94,20 @@ def test_an_export_is_checked_against_its_card_before_it_is_loaded(exported, tmp
     # a graph exported for another input size than the card's (the card edited after export)
     edited = dict(card, input=dict(card["input"], size=96, resize=110))
     (copy / CARD_FILE).write_text(json.dumps(edited))
+    with pytest.raises(ModelLoadError, match=r"takes input \[1, 3, 112, 112\], but the model card says"):
+        OnnxEngine(copy, device="cpu")  # streaming: the per-frame graph is the one opened
     with pytest.raises(ModelLoadError, match=r"takes input \[1, 8, 3, 112, 112\], but the model card says"):
-        OnnxEngine(copy, device="cpu")
-    # a corrupt or replaced graph
+        OnnxEngine(copy, device="cpu", streaming=False)
+    # a corrupt or replaced graph, refused when the engine is made even where it would not be opened yet
     (copy / CARD_FILE).write_text(json.dumps(card))
     (copy / WINDOW_FILE).write_bytes(b"not a graph")
     with pytest.raises(ModelLoadError, match="does not match the sha256"):
         OnnxEngine(copy, device="cpu")
+    shutil.copy(d / WINDOW_FILE, copy / WINDOW_FILE)
+    (copy / STREAM_FILE).write_bytes(b"not a graph")
+    with pytest.raises(ModelLoadError, match="does not match the sha256"):
+        OnnxEngine(copy, device="cpu", streaming=False)
+    shutil.copy(d / STREAM_FILE, copy / STREAM_FILE)
     # an export the card does not vouch for: not chosen automatically, refused when asked for
     (copy / CARD_FILE).write_text(json.dumps(dict(card, exports={})))
     assert create_engine(copy, "auto", device="cpu").backend == "torch"

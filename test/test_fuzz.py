@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sensor_msgs.msg import CompressedImage, Image
 
 from mtl_hri.model import InputSpec, ModelLoadError, load_card
-from mtl_hri.model.checkpoint import CARD_FILE
+from mtl_hri.model.card import CARD_FILE
 from mtl_hri.ros.image_conv import ENCODINGS, CompressedFrame, ImageFrame, compressed_size
 from mtl_hri.stream.engine import HandEstimate, HeadResult, RecognitionResult, Timings
 from mtl_hri.stream.pipeline import CameraStream, Outcome

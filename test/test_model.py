@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from mtl_hri.model import ArchConfig, ModelLoadError, build_model, load_model_dir
-from mtl_hri.model.checkpoint import CARD_FILE, WEIGHTS_FILE
+from mtl_hri.model.card import CARD_FILE
+from mtl_hri.model.checkpoint import WEIGHTS_FILE
 from mtl_hri.model.tsm import TSMMobileNetV2, imagenet_state_dict, temporal_shift
 
 from .conftest import SMALL_LABELS, make_model_dir
@@ -107,6 +108,13 @@ def test_imagenet_initialisation_when_available():
 def test_unknown_variant_is_a_clear_error():
     with pytest.raises(ValueError, match="available"):
         build_model(ArchConfig(trunk="nope"), SMALL_LABELS)
+
+
+def test_the_names_a_card_may_use_are_the_ones_the_factory_builds():
+    from mtl_hri.model.config import SHARING_NAMES, TRUNK_NAMES
+    from mtl_hri.model.factory import SHARING, TRUNKS
+
+    assert set(TRUNK_NAMES) == set(TRUNKS) and set(SHARING_NAMES) == set(SHARING)
 
 
 def test_model_dir_round_trip_gives_identical_outputs(tmp_path):

@@ -4,8 +4,7 @@ from pathlib import Path
 import yaml
 
 from mtl_hri.ros.recognizer_node import PARAMS
-from mtl_hri.stream.accel import ACCELS
-from mtl_hri.stream.engine import BACKENDS, PRECISIONS
+from mtl_hri.stream.engine import ACCELS, BACKENDS, PRECISIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 

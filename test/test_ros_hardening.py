@@ -17,8 +17,8 @@ import pytest
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage
 
-from mtl_hri.model.checkpoint import CARD_FILE
-from mtl_hri.model.export import WINDOW_FILE, export_model_dir
+from mtl_hri.model.card import CARD_FILE, WINDOW_FILE
+from mtl_hri.model.export import export_model_dir
 from mtl_hri.ros.image_conv import array_to_image
 from mtl_hri.tools.bench.listener import OutputListener
 from mtl_hri.tools.bench.procs import RosProcess, script

@@ -90,3 +90,24 @@ def test_a_camera_that_stops_resets_to_none_and_warns(run):
     status = next(s for s in last_diag.status if s.name.startswith("mtl_hri"))
     assert status.level == b"\x01" and "no images" in status.message
     assert int(values["window_resets"]) >= 1
+
+
+def test_the_bundled_model_serves_through_onnx_runtime_without_loading_torch(ros, ros_env, footage, tmp_path):
+    """On a CPU the default path is ONNX Runtime (the bundled model ships its export), and torch is never loaded."""
+    ns, image = "/mtl_hri_no_torch", "/no_torch_cam/image_raw"
+    listener = OutputListener(ns, image_topic=image, name="no_torch_listener")
+    recognizer = RosProcess("recognizer", ["-r", f"__ns:={ns}", "-r", f"image:={image}", "-p", "device:=auto"],
+                            ros_env, tmp_path)
+    publisher = RosProcess("video_publisher", ["-r", f"image:={image}", "-p", f"video:={footage}", "-p", "rate:=15.0",
+                                               "-p", "loop:=true"], ros_env, tmp_path)
+    try:
+        status = f"{ns}/recognizer"
+        got = spin_until(listener, lambda: len(listener.received.hands) >= 10 and listener.diagnostic_values(status), 90)
+        assert got, recognizer.log()[-3000:]
+        assert listener.diagnostic_values(status)["backend"] == "onnxruntime"
+        maps = Path(f"/proc/{recognizer.proc.pid}/maps").read_text()
+        assert "onnxruntime" in maps and "libtorch" not in maps and "/torch/" not in maps, recognizer.log()[-3000:]
+    finally:
+        publisher.stop()
+        recognizer.stop()
+        listener.destroy_node()

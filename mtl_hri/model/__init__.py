@@ -7,7 +7,8 @@ from __future__ import annotations
 from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "checkpoint": ("ModelLoadError", "load_card", "load_model_dir", "save_model_dir"),
+    "card": ("ModelLoadError", "load_card", "save_card"),
+    "checkpoint": ("load_model_dir", "save_model_dir"),
     "config": ("ArchConfig", "InputSpec", "ModelCard", "Provenance"),
     "factory": ("available", "build_model", "sharing_names", "trunk_names"),
     "network": ("MTLOutput", "MultiTaskNet", "StreamState"),

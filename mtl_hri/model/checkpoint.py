@@ -1,7 +1,6 @@
-"""Model directories: `model.json` (the card) plus `model.safetensors`. Nothing is ever unpickled."""
+"""Model directories' weights: `model.safetensors` beside the card (`card.py`). Nothing is ever unpickled."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -9,15 +8,11 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..checksum import file_sha256
+from .card import ModelLoadError, load_card, save_card
 from .config import ModelCard
 from .factory import build_model
 
-CARD_FILE = "model.json"
 WEIGHTS_FILE = "model.safetensors"
-
-
-class ModelLoadError(RuntimeError):
-    """A model directory is missing, corrupt or inconsistent."""
 
 
 def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> Path:
@@ -31,39 +26,6 @@ def save_model_dir(model: nn.Module, card: ModelCard, directory: str | Path) -> 
     weights.chmod(0o644)  # safetensors writes 0600; the model must be readable by the node's user
     card.weights_sha256 = file_sha256(weights)
     return save_card(card, directory)
-
-
-def save_card(card: ModelCard, directory: str | Path) -> Path:
-    """Write `model.json`; the card is checked first, so that a card load_card would refuse is never written."""
-    ModelCard.from_dict(card.to_dict(), "model card to save")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=2) + "\n")
-    return directory
-
-
-def load_card(directory: str | Path) -> ModelCard:
-    """Load the card of a model directory, checked as data; ModelLoadError with a one-line reason otherwise."""
-    path = Path(directory) / CARD_FILE
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ModelLoadError(f"no model card at {path}") from None
-    except OSError as exc:
-        raise ModelLoadError(f"cannot read model card {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ModelLoadError(f"corrupt model card {path}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        values = json.loads(text)  # NaN and Infinity parse, and are refused below with the field's name
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise ModelLoadError(f"corrupt model card {path}: not JSON ({exc.msg} at {where})") from None
-    except RecursionError:
-        raise ModelLoadError(f"corrupt model card {path}: not JSON (nested too deeply)") from None
-    try:
-        return ModelCard.from_dict(values, f"invalid model card {path}")
-    except ValueError as exc:
-        raise ModelLoadError(str(exc)) from None
 
 
 def load_model_dir(directory: str | Path) -> tuple[nn.Module, ModelCard]:

@@ -15,12 +15,11 @@ import torch
 from torch import nn
 
 from ..checksum import file_sha256
-from .checkpoint import load_model_dir, save_card
+from .card import STREAM_FILE, WINDOW_FILE, output_names, save_card
+from .checkpoint import load_model_dir
 from .config import ModelCard
 from .network import MTLOutput, MultiTaskNet, StreamState
 
-WINDOW_FILE = "model.onnx"
-STREAM_FILE = "model_stream.onnx"
 OPSET = 18
 
 
@@ -48,10 +47,6 @@ class StreamGraph(nn.Module):
         *shifts, pooled, count = state
         out, new = self.model.step(frame, StreamState(list(shifts), pooled, count))
         return (*_flat(out, self.model.tasks), *new.shifts, new.pooled, new.count)
-
-
-def output_names(card: ModelCard) -> list[str]:
-    return [f"logits_{t}" for t in card.labels] + ["hand_coords", "hand_visibility"]
 
 
 def export_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path) -> list[Path]:

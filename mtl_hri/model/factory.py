@@ -8,7 +8,7 @@ from typing import Callable
 
 from torch import nn
 
-from .config import ArchConfig
+from .config import SHARING_NAMES, TRUNK_NAMES, ArchConfig
 from .cross_stitch import CrossStitchSharing
 from .lws import LWSSharing
 from .mfnet import build_mfnet3d
@@ -33,11 +33,11 @@ SHARING: dict[str, Callable[..., nn.Module]] = {
 
 
 def trunk_names() -> list[str]:
-    return sorted(TRUNKS)
+    return list(TRUNK_NAMES)
 
 
 def sharing_names() -> list[str]:
-    return sorted(SHARING)
+    return list(SHARING_NAMES)
 
 
 def available() -> list[tuple[str, str]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import rclpy
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
@@ -27,12 +26,12 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
+from ..model.card import ModelLoadError
 from ..paths import bundled_model_dir
 from ..perception.frontend import FrontEnd, FrontEndParams
 from ..perception.models import FrontEndModelError
 from ..perception.runtime import RUNTIMES
-from ..stream.accel import ACCELS
-from ..stream.engine import BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
+from ..stream.engine import ACCELS, BACKENDS, PRECISIONS, EngineBase, create_engine, max_threads
 from ..stream.faults import FaultLog, RateLimit
 from ..stream.pipeline import Admitted, CameraStream, Ingested, Job, LazyFrame, Outcome, run_jobs, sample_fps_for
 from ..stream.smoothing import NONE, SmoothingParams
@@ -294,8 +293,8 @@ class RecognizerNode(Node):
             if error:
                 return SetParametersResult(successful=False, reason=error)
         reload = [p.name for p in PARAMS if p.reload and p.name in pending]
-        if "num_threads" in pending and self.engine is not None and self.engine.backend == "onnxruntime":
-            reload.append("num_threads")  # its sessions fix their threads when they are made
+        if "num_threads" in pending and self.engine is not None and self.engine.fixed_threads:
+            reload.append("num_threads")
         if reload:
             error = self._load_engine(pending)
             if error:
@@ -305,9 +304,12 @@ class RecognizerNode(Node):
             # a parameter change: applying the streams' parameters here would read the others' old values
             with self._lock:
                 if "streaming" in pending and self.engine is not None:
-                    self.engine.set_streaming(pending["streaming"])
-                if "num_threads" in pending:
-                    torch.set_num_threads(pending["num_threads"] or max_threads())
+                    try:  # ONNX Runtime opens the graph the new mode serves with now
+                        self.engine.set_streaming(pending["streaming"])
+                    except ModelLoadError as exc:
+                        return SetParametersResult(successful=False, reason=str(exc))
+                if "num_threads" in pending and self.engine is not None:
+                    self.engine.set_threads(pending["num_threads"] or max_threads())
                 self._configure(pending, rebuild=False)
         return SetParametersResult(successful=True)
 

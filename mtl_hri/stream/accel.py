@@ -14,11 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .engine import ACCELS
 from .stats import time_samples
 
 log = logging.getLogger(__name__)
-
-ACCELS = ("auto", "eager", "graphs", "compile")
 
 
 def autocast(device_type: str, dtype: torch.dtype | None):

@@ -1,9 +1,11 @@
 """What every inference engine shares: result types, device and precision resolution, the base engine, a factory.
 
-The factory, `create_engine`, picks the PyTorch or the ONNX Runtime engine for a model directory.
+The factory, `create_engine`, picks the PyTorch or the ONNX Runtime engine for a model directory. Nothing here
+imports torch: on the ONNX Runtime path the node never loads it (about 700 MB of its memory).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from dataclasses import dataclass
@@ -11,12 +13,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
-from ..model import InputSpec, ModelCard
+from ..model.config import InputSpec, ModelCard
 from .preprocess import FrameGeometry
 
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+PRECISIONS = ("fp32", "fp16", "bf16")
+ACCELS = ("auto", "eager", "graphs", "compile")  # the PyTorch engine's GPU window forwards (accel.py)
 
 
 @dataclass
@@ -61,32 +63,48 @@ class RecognitionResult:
     timings: Timings
 
 
-def resolve_device(requested: str) -> tuple[torch.device, str | None]:
-    """`auto`, `cpu`, `cuda` or `cuda:N` -> (device, warning or None)."""
+def cuda_devices() -> int:
+    """Count the CUDA devices that the driver shows this process (CUDA_VISIBLE_DEVICES applies); 0 without one.
+
+    Asked of libcuda directly, so that choosing a device does not import torch.
+    """
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return 0
+    count = ctypes.c_int(0)
+    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return 0
+    return count.value
+
+
+def resolve_device(requested: str, cuda_count: int) -> tuple[str, str | None]:
+    """`auto`, `cpu`, `cuda` or `cuda:N`, with `cuda_count` devices at hand -> (device, warning or None)."""
     if requested == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda"), None
-        return torch.device("cpu"), "device 'auto': no CUDA device available, running on the CPU"
+        if cuda_count:
+            return "cuda", None
+        return "cpu", "device 'auto': no CUDA device available, running on the CPU"
     if requested == "cpu":
-        return torch.device("cpu"), None
-    if requested.startswith("cuda"):
-        device = torch.device(requested)
-        if not torch.cuda.is_available():
-            raise ValueError(f"device '{requested}' requested but CUDA is not available")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"device '{requested}' does not exist ({torch.cuda.device_count()} CUDA devices)")
-        return device, None
-    raise ValueError(f"unknown device '{requested}' (auto, cpu, cuda or cuda:N)")
+        return requested, None
+    index = requested.removeprefix("cuda:")
+    if requested != "cuda" and not (requested.startswith("cuda:") and index.isdigit()):
+        raise ValueError(f"unknown device '{requested}' (auto, cpu, cuda or cuda:N)")
+    if not cuda_count:
+        raise ValueError(f"device '{requested}' requested but CUDA is not available")
+    if requested != "cuda" and int(index) >= cuda_count:
+        raise ValueError(f"device '{requested}' does not exist ({cuda_count} CUDA devices)")
+    return requested, None
 
 
-def resolve_precision(requested: str, device: torch.device) -> torch.dtype:
+def resolve_precision(requested: str, device_type: str) -> str:
+    """`auto` or a name in PRECISIONS, on a `cpu` or `cuda` device -> the name to run at."""
     if requested == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
+        return "bf16" if device_type == "cuda" else "fp32"
     if requested not in PRECISIONS:
-        raise ValueError(f"unknown precision '{requested}' (auto, fp32, fp16, bf16)")
-    if device.type == "cpu" and requested == "fp16":
+        raise ValueError(f"unknown precision '{requested}' (auto, {', '.join(PRECISIONS)})")
+    if device_type == "cpu" and requested == "fp16":
         raise ValueError("fp16 is not supported on the CPU; use fp32 or bf16")
-    return PRECISIONS[requested]
+    return requested
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -106,9 +124,10 @@ class EngineBase:
 
     backend: str  # "torch" or "onnxruntime"
     card: ModelCard
-    device: torch.device | str
+    device: object  # a torch.device or a name
     device_warning: str | None = None  # set when `auto` fell back to the CPU
-    precision: str = "fp32"  # a key of PRECISIONS
+    precision: str = "fp32"  # one of PRECISIONS
+    fixed_threads: bool = False  # True where the threads of inference are fixed when the engine is made
     accel: str = "-"  # the GPU window forward chosen at warm-up ("-" where it does not apply)
     warmup_ms: dict[str, float] = {}  # what each path measured at warm-up (read-only; engines set their own)
     streaming: bool = False
@@ -116,6 +135,10 @@ class EngineBase:
 
     def set_streaming(self, enabled: bool) -> None:
         """Streams only when asked and the engine can; forgets any internal state."""
+        raise NotImplementedError
+
+    def set_threads(self, threads: int) -> None:
+        """Bound the CPU threads of inference (1 .. max_threads()), where they are not `fixed_threads`."""
         raise NotImplementedError
 
     @property
@@ -191,16 +214,17 @@ def create_engine(model_dir: str | Path, backend: str = "auto", device: str = "a
     `threads` (1 .. the machine's cores; 0: all of them) bounds the CPU threads of inference.
     """
     from .onnx_engine import OnnxEngine, has_onnx_export
-    from .torch_engine import TorchEngine
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' ({', '.join(BACKENDS)})")
     if not 0 <= threads <= max_threads():
         raise ValueError(f"threads must be 0 (all) to {max_threads()} (this machine's cores), not {threads}")
-    torch.set_num_threads(threads or max_threads())
     if backend == "auto":
-        on_cpu = resolve_device(device)[0].type == "cpu"
+        on_cpu = resolve_device(device, cuda_devices())[0] == "cpu"
         backend = "onnxruntime" if on_cpu and has_onnx_export(model_dir) else "torch"
     if backend == "onnxruntime":
         return OnnxEngine(model_dir, device=device, streaming=streaming, threads=threads)
-    return TorchEngine(model_dir, device=device, precision=precision, streaming=streaming, accel=accel)
+    from .torch_engine import TorchEngine  # torch only where it serves
+
+    return TorchEngine(model_dir, device=device, precision=precision, streaming=streaming, accel=accel,
+                       threads=threads)

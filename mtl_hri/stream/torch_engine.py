@@ -14,10 +14,12 @@ import torch
 
 from ..model import StreamState, load_model_dir
 from .accel import PinnedUploader, autocast, choose_window_forward, prepare_for_device, time_call
-from .engine import PRECISIONS, EngineBase, RecognitionResult, Window, resolve_device, resolve_precision
+from .engine import EngineBase, RecognitionResult, Window, max_threads, resolve_device, resolve_precision
 from .normalize import Normalizer
 
 log = logging.getLogger(__name__)
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}  # engine.PRECISIONS
 
 
 class TorchEngine(EngineBase):
@@ -25,12 +27,14 @@ class TorchEngine(EngineBase):
     backend = "torch"
 
     def __init__(self, model_dir: str | Path, device: str = "auto", precision: str = "auto",
-                 streaming: bool = True, accel: str = "auto") -> None:
-        self.device, self.device_warning = resolve_device(device)
+                 streaming: bool = True, accel: str = "auto", threads: int = 0) -> None:
+        name, self.device_warning = resolve_device(device, torch.cuda.device_count())
+        self.device = torch.device(name)
         if self.device_warning:
             log.warning(self.device_warning)
-        self.dtype = resolve_precision(precision, self.device)
-        self.precision = next(name for name, dtype in PRECISIONS.items() if dtype == self.dtype)
+        self.precision = resolve_precision(precision, self.device.type)
+        self.dtype = DTYPES[self.precision]
+        self.set_threads(threads or max_threads())
         model, self.card = load_model_dir(model_dir)
         self.model = prepare_for_device(model.to(self.device).eval(), self.device)
         self.normalize = Normalizer(self.card.input, self.device)
@@ -59,6 +63,9 @@ class TorchEngine(EngineBase):
         """Streams only when asked, the model supports it and it measured faster; forgets any state."""
         self.streaming = enabled and self.model.supports_streaming and not self.stream_slower
         self._state = None
+
+    def set_threads(self, threads: int) -> None:
+        torch.set_num_threads(threads)  # for the whole process: torch has no other scope
 
     def _autocast(self):
         return autocast(self.device.type, self.dtype)

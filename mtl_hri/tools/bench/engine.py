@@ -16,8 +16,7 @@ from tqdm import tqdm
 from ...data.labels import HRI_LABELS
 from ...model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir, trunk_names
 from ...model.export import export_model_dir
-from ...stream.accel import ACCELS
-from ...stream.engine import BACKENDS, PRECISIONS, create_engine
+from ...stream.engine import ACCELS, BACKENDS, PRECISIONS, create_engine
 from ...stream.onnx_engine import has_onnx_export
 from ...stream.preprocess import geometry_for
 from .report import fmt_timing, print_table
