@@ -102,8 +102,9 @@ def test_the_bundled_model_serves_through_onnx_runtime_without_loading_torch(ros
                                                "-p", "loop:=true"], ros_env, tmp_path)
     try:
         status = f"{ns}/recognizer"
-        got = spin_until(listener, lambda: len(listener.received.hands) >= 10 and listener.diagnostic_values(status), 90)
-        assert got, recognizer.log()[-3000:]
+        decided = spin_until(listener, lambda: len(listener.received.hands) >= 10, 90)
+        assert decided and spin_until(listener, lambda: bool(listener.diagnostic_values(status)), 30), \
+            recognizer.log()[-3000:]
         assert listener.diagnostic_values(status)["backend"] == "onnxruntime"
         maps = Path(f"/proc/{recognizer.proc.pid}/maps").read_text()
         assert "onnxruntime" in maps and "libtorch" not in maps and "/torch/" not in maps, recognizer.log()[-3000:]

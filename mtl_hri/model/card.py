@@ -20,8 +20,9 @@ class ModelLoadError(RuntimeError):
 
 
 def output_names(card: ModelCard) -> list[str]:
-    """Name the outputs of both graphs, in order: one `logits_<task>` per task in card order, then the hands."""
-    return [f"logits_{t}" for t in card.labels] + ["hand_coords", "hand_visibility"]
+    """Name the outputs of both graphs, in order: one `logits_<task>` per task in card order, then any hands."""
+    hands = ["hand_coords", "hand_visibility"] if card.arch.hand_head else []
+    return [f"logits_{t}" for t in card.labels] + hands
 
 
 def save_card(card: ModelCard, directory: str | Path) -> Path:

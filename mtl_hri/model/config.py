@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import schema
+from .keypoints import N_CHANNELS, N_POINTS
 
 NONE = "none"  # class 0 of every task: nobody is doing anything of it
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -16,8 +17,10 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # What a card may name. The factory builds each (test_model checks that the two agree); the names live here so
 # that a card is checked without importing torch.
-TRUNK_NAMES = ("mc3_18", "mfnet3d", "r2plus1d_18", "r3d_18", "tsm_mobilenet_v2")
+TRUNK_NAMES = ("kp_stgcn", "mc3_18", "mfnet3d", "r2plus1d_18", "r3d_18", "tsm_mobilenet_v2")
 SHARING_NAMES = ("cross_stitch", "hard", "lws")
+KEYPOINT_TRUNKS = ("kp_stgcn",)  # trunks over keypoint sequences (keypoints.py); the others take RGB clips
+MODALITIES = ("rgb", "keypoints")
 
 
 @dataclass
@@ -38,6 +41,11 @@ class ArchConfig:
     cross_stitch_init: tuple[float, float] = (0.9, 0.1)  # (self, other) weight of the units at start
     lws_pool_size: int = 0  # candidate modules per layer; 0: one per task
 
+    @property
+    def modality(self) -> str:
+        """What the trunk takes: one of MODALITIES."""
+        return "keypoints" if self.trunk in KEYPOINT_TRUNKS else "rgb"
+
     def validate(self, where: str, prefix: str = "") -> None:
         if self.trunk not in TRUNK_NAMES:
             raise ValueError(f"{where}: {prefix}trunk: unknown trunk {self.trunk!r} "
@@ -45,6 +53,8 @@ class ArchConfig:
         if self.sharing not in SHARING_NAMES:
             raise ValueError(f"{where}: {prefix}sharing: unknown sharing {self.sharing!r} "
                              f"(available: {', '.join(SHARING_NAMES)})")
+        _check(not (self.hand_head and self.modality == "keypoints"), where, f"{prefix}hand_head",
+               "needs an RGB trunk (keypoint models take the hands from the front end)", self.hand_head)
         _check(self.shift_fold_div >= 1, where, f"{prefix}shift_fold_div", "must be >= 1", self.shift_fold_div)
         _check(0 <= self.dropout < 1, where, f"{prefix}dropout", "must be in [0, 1)", self.dropout)
         _check(self.lws_pool_size >= 0, where, f"{prefix}lws_pool_size", "must be >= 0", self.lws_pool_size)
@@ -60,8 +70,16 @@ class InputSpec:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     sample_fps: float = 15.0
+    modality: str = "rgb"  # one of MODALITIES; keypoints: size, resize, mean and std do not apply
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        """One frame as the network takes it: (3, size, size), or (N_POINTS, N_CHANNELS) of keypoints.py."""
+        return (N_POINTS, N_CHANNELS) if self.modality == "keypoints" else (3, self.size, self.size)
 
     def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.modality in MODALITIES, where, f"{prefix}modality", f"must be one of {', '.join(MODALITIES)}",
+               self.modality)
         _check(self.frames >= 1, where, f"{prefix}frames", "must be >= 1", self.frames)
         _check(16 <= self.size <= self.resize <= 1024, where, f"{prefix}size",
                "needs 16 <= size <= resize <= 1024", (self.size, self.resize))
@@ -129,3 +147,5 @@ class ModelCard:
                 raise ValueError(f"{where}: exports.{name}: expected a file name and 64 lower-case hex digits")
         self.arch.validate(where, "arch.")
         self.input.validate(where, "input.")
+        _check(self.input.modality == self.arch.modality, where, "input.modality",
+               f"must be {self.arch.modality!r}, what the trunk {self.arch.trunk!r} takes", self.input.modality)

@@ -1,11 +1,12 @@
 """ONNX export. A window graph for every model; a per-frame graph with explicit state for streaming ones.
 
 Graph interfaces (the ONNX Runtime engine relies on these names):
-- `model.onnx`: input `clip` (1, T, 3, S, S) -> `logits_<task>` (1, n) per task in card order,
-  `hand_coords` (1, Sl, 2, 2), `hand_visibility` (1, Sl, 2).
-- `model_stream.onnx`: inputs `frame` (1, 3, S, S), `shift_<i>`, `pooled`, `count` -> the same
-  outputs for the window ending at `frame` (one hand slice), then `next_shift_<i>`, `next_pooled`,
-  `next_count`.
+- `model.onnx`: input `clip` (1, T, *F) -> `logits_<task>` (1, n) per task in card order, then for models
+  with a hand head `hand_coords` (1, Sl, 2, 2), `hand_visibility` (1, Sl, 2). F is the card's
+  `input.frame_shape`: (3, S, S) of RGB, or (points, channels) of keypoints.
+- `model_stream.onnx`: inputs `frame` (1, *F), `shift_<i>`, `pooled`, `count` -> the same outputs for the
+  window ending at `frame` (one hand slice), then `next_shift_<i>`, `next_pooled`, `next_count`. The
+  `shift_<i>` are the trunk's per-block caches (TSM's shifted folds, the keypoint network's past frames).
 """
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ OPSET = 18
 
 
 def _flat(out: MTLOutput, tasks: list[str]) -> tuple[torch.Tensor, ...]:
-    if out.hand_coords is None:
-        raise ValueError("ONNX export needs a model with a hand head")
-    return (*(out.logits[t] for t in tasks), out.hand_coords, out.hand_visibility)
+    hands = () if out.hand_coords is None else (out.hand_coords, out.hand_visibility)
+    return (*(out.logits[t] for t in tasks), *hands)
 
 
 class WindowGraph(nn.Module):
@@ -59,7 +59,7 @@ def export_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path) -> li
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.eval().float().cpu()
     spec = card.input
-    clip = torch.zeros(1, spec.frames, 3, spec.size, spec.size)
+    clip = torch.zeros(1, spec.frames, *spec.frame_shape)
     written = [out_dir / WINDOW_FILE]
     with torch.no_grad():
         torch.onnx.export(WindowGraph(model).eval(), (clip,), str(written[0]), input_names=["clip"],
@@ -70,7 +70,7 @@ def export_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path) -> li
             shift_names = [f"shift_{i}" for i in range(len(state.shifts))]
             written.append(out_dir / STREAM_FILE)
             torch.onnx.export(
-                StreamGraph(model).eval(), (torch.zeros(1, 3, spec.size, spec.size), *tensors), str(written[1]),
+                StreamGraph(model).eval(), (torch.zeros(1, *spec.frame_shape), *tensors), str(written[1]),
                 input_names=["frame", *shift_names, "pooled", "count"],
                 output_names=[*output_names(card), *(f"next_{n}" for n in shift_names), "next_pooled", "next_count"],
                 opset_version=OPSET, dynamo=False,
@@ -94,7 +94,7 @@ def verify_onnx(model: MultiTaskNet, card: ModelCard, out_dir: str | Path, seed:
     model = model.eval().float().cpu()
     spec = card.input
     g = torch.Generator().manual_seed(seed)
-    clip = torch.randn(1, spec.frames + 3, 3, spec.size, spec.size, generator=g)
+    clip = torch.randn(1, spec.frames + 3, *spec.frame_shape, generator=g)
     diffs = {}
     with torch.no_grad():
         ref = _flat(model(clip[:, : spec.frames]), model.tasks)

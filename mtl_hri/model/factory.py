@@ -14,6 +14,7 @@ from .lws import LWSSharing
 from .mfnet import build_mfnet3d
 from .network import MultiTaskNet
 from .sharing import HardSharing
+from .stgcn import build_kp_stgcn
 from .trunk import StagedTrunk
 from .tsm import build_tsm_mobilenet_v2
 from .video_resnet import build_mc3_18, build_r2plus1d_18, build_r3d_18
@@ -24,6 +25,7 @@ TRUNKS: dict[str, Callable[[ArchConfig, bool], StagedTrunk]] = {
     "mc3_18": build_mc3_18,
     "r2plus1d_18": build_r2plus1d_18,
     "mfnet3d": build_mfnet3d,
+    "kp_stgcn": build_kp_stgcn,
 }
 SHARING: dict[str, Callable[..., nn.Module]] = {
     "hard": HardSharing,
@@ -48,8 +50,7 @@ def available() -> list[tuple[str, str]]:
 def build_model(arch: ArchConfig, labels: dict[str, list[str]], pretrained: bool = True,
                 window_frames: int = 16) -> MultiTaskNet:
     """Build the network an ArchConfig describes; `pretrained` loads the trunk's initial weights."""
-    if arch.trunk not in TRUNKS or arch.sharing not in SHARING:
-        raise ValueError(f"unknown model trunk={arch.trunk!r} sharing={arch.sharing!r}; available: {available()}")
+    arch.validate("arch")
     builder = TRUNKS[arch.trunk]
     sharing = SHARING[arch.sharing](lambda: builder(arch, pretrained), list(labels), arch)
     return MultiTaskNet(arch, {task: len(c) for task, c in labels.items()}, sharing, window_frames)

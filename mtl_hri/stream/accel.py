@@ -28,7 +28,7 @@ def autocast(device_type: str, dtype: torch.dtype | None):
 
 
 class PinnedUploader:
-    """Copies numpy frames into page-locked staging memory, then to the device asynchronously."""
+    """Copies numpy frames (or keypoints) into page-locked staging memory, then to the device asynchronously."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -39,7 +39,8 @@ class PinnedUploader:
             return torch.from_numpy(frames)
         staging = self._staging.get(frames.shape)
         if staging is None:  # one buffer per shape, reused for every later frame of that shape
-            staging = self._staging[frames.shape] = torch.empty(frames.shape, dtype=torch.uint8, pin_memory=True)
+            dtype = torch.from_numpy(frames[:0]).dtype  # uint8 crops, float32 keypoints
+            staging = self._staging[frames.shape] = torch.empty(frames.shape, dtype=dtype, pin_memory=True)
         staging.numpy()[...] = frames
         # async copy; the stream orders it before the kernels that use it, and the staging buffer is
         # not rewritten before the caller synchronises on the result

@@ -84,15 +84,17 @@ class OnnxEngine(EngineBase):
         streaming = enabled and self._stream_path is not None
         spec = self.card.input
         if streaming and self.stream is None:
-            self.stream = _session(self._stream_path, [1, 3, spec.size, spec.size], self._options, self.providers)
+            self.stream = _session(self._stream_path, [1, *spec.frame_shape], self._options, self.providers)
         elif not streaming and self.window is None:
-            self.window = _session(self._window_path, [1, spec.frames, 3, spec.size, spec.size], self._options,
+            self.window = _session(self._window_path, [1, spec.frames, *spec.frame_shape], self._options,
                                    self.providers)
         self.streaming = streaming  # only once the graph it needs is open: on failure the engine serves as before
         self._state = None
 
     def _normalize(self, frames: np.ndarray) -> np.ndarray:
-        """(T, H, W, 3) uint8 -> (T, 3, H, W) float32."""
+        """(T, H, W, 3) uint8 -> (T, 3, H, W) float32; keypoints (T, points, channels) go as they are."""
+        if self.card.input.modality == "keypoints":
+            return np.ascontiguousarray(frames, np.float32)
         x = (frames.astype(np.float32) - self._offset) * self._scale
         return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 

@@ -124,6 +124,13 @@ def resize_crop(
     return resized[y : y + spec.size, x : x + spec.size], g
 
 
+def blank_window(spec: InputSpec) -> np.ndarray:
+    """Return a window of `spec` before any frame, as the engines take it: black crops, or keypoints of nobody."""
+    if spec.modality == "keypoints":
+        return np.zeros((spec.frames, *spec.frame_shape), np.float32)
+    return np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8)
+
+
 def normalization(spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
     """(offset, scale) per RGB channel such that the network's input is (uint8 - offset) * scale."""
     return np.asarray(spec.mean, np.float32) * 255, 1 / (np.asarray(spec.std, np.float32) * 255)

@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 
 from ..model import StreamState, load_model_dir
 from .accel import PinnedUploader, autocast, choose_window_forward, prepare_for_device, time_call
 from .engine import EngineBase, RecognitionResult, Window, max_threads, resolve_device, resolve_precision
 from .normalize import Normalizer
+from .preprocess import blank_window
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TorchEngine(EngineBase):
     def _warm_up(self, accel: str) -> tuple[str, Callable]:
         """Run every path once so the first decision is not slow, and pick the fastest window forward."""
         spec = self.spec
-        clip = self.normalize(np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8))
+        clip = self.normalize(blank_window(spec))
         chosen, forward, self.warmup_ms = choose_window_forward(self.model, clip, accel, self.device, self._autocast)
         if self.model.supports_streaming:
             with torch.inference_mode(), self._autocast():

@@ -9,16 +9,17 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from ...data.labels import HRI_LABELS
 from ...model import ArchConfig, InputSpec, ModelCard, build_model, save_model_dir, trunk_names
+from ...model.config import KEYPOINT_TRUNKS
 from ...model.export import export_model_dir
 from ...stream.engine import ACCELS, BACKENDS, PRECISIONS, create_engine
 from ...stream.onnx_engine import has_onnx_export
 from ...stream.preprocess import geometry_for
+from .models import engine_window
 from .report import fmt_timing, print_table
 from .timing import Timing, time_calls
 
@@ -43,8 +44,9 @@ def engine_model_dirs(args: argparse.Namespace) -> list[Path]:
     """List the model directories to time: those named, plus an untrained one per --trunks entry."""
     dirs = [Path(m) for m in args.models]
     for trunk in args.trunks:
-        arch = ArchConfig(trunk=trunk)
-        card = ModelCard(f"{trunk}_untrained", arch, HRI_LABELS, input=InputSpec(frames=args.frames, size=args.size))
+        arch = ArchConfig(trunk=trunk, hand_head=trunk not in KEYPOINT_TRUNKS)
+        spec = InputSpec(frames=args.frames, size=args.size, modality=arch.modality)
+        card = ModelCard(f"{trunk}_untrained", arch, HRI_LABELS, input=spec)
         model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=args.frames)
         dirs.append(save_model_dir(model, card, Path(args.workdir) / card.name))
     return dirs
@@ -66,7 +68,7 @@ def bench_engine(model_dir: Path, backend: str, device: str, precision: str, acc
     engine = create_engine(model_dir, backend=backend, device=device, precision=precision, streaming=False,
                            accel=accel)
     spec, card = engine.spec, engine.card
-    frames = np.random.default_rng(0).integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
+    frames = engine_window(spec)
     geometry = [geometry_for(spec.size, spec.size, spec)] * spec.frames
     rows = []
     for streaming in (False, True):

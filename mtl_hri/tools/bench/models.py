@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from ...data.labels import HRI_LABELS
 from ...model import ArchConfig, InputSpec, ModelCard, build_model, sharing_names, trunk_names
+from ...model.config import KEYPOINT_TRUNKS
 from ...model.flops import count_parameters, gmacs
 from ...model.lws import LWSSharing
 from .report import fmt_timing, print_table
@@ -34,22 +35,34 @@ class ModelRow:
     stream_frame_onnx: Timing | None = None
 
 
-def clip_gmacs(arch: ArchConfig, frames: int, size: int) -> float:
-    """Multiply-adds of one clip, counted on the meta device (nothing is computed)."""
+def clip_gmacs(arch: ArchConfig, spec: InputSpec) -> float:
+    """Multiply-adds of one clip of `spec`, counted on the meta device (nothing is computed)."""
     with torch.device("meta"):
-        model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=frames).eval()
+        model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=spec.frames).eval()
         if isinstance(model.sharing, LWSSharing):  # the assignment is read on the host: give it real logits
             model.sharing.logits = torch.zeros(model.sharing.logits.shape, device="cpu")
-        return gmacs(model, torch.empty(1, frames, 3, size, size))
+        return gmacs(model, torch.empty(1, spec.frames, *spec.frame_shape))
+
+
+def engine_window(spec: InputSpec) -> np.ndarray:
+    """Return a random window as the engines take it: uint8 crops, or keypoints (every point present)."""
+    rng = np.random.default_rng(0)
+    if spec.modality == "keypoints":
+        window = rng.normal(0.0, 0.3, (spec.frames, *spec.frame_shape)).astype(np.float32)
+        window[..., 2:] = 1.0
+        return window
+    return rng.integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
 
 
 def bench_model(trunk: str, sharing: str, spec: InputSpec, repeats: int, onnx: bool, workdir: Path) -> ModelRow:
-    arch = ArchConfig(trunk=trunk, sharing=sharing)
+    arch = ArchConfig(trunk=trunk, sharing=sharing, hand_head=trunk not in KEYPOINT_TRUNKS)
+    spec = replace(spec, modality=arch.modality)
     model = build_model(arch, HRI_LABELS, pretrained=False, window_frames=spec.frames).eval()
-    clip = torch.randn(1, spec.frames, 3, spec.size, spec.size)
+    clip = torch.randn(1, spec.frames, *spec.frame_shape)
     with torch.inference_mode():
-        row = ModelRow(trunk, sharing, count_parameters(model) / 1e6, clip_gmacs(arch, spec.frames, 112),
-                       clip_gmacs(arch, spec.frames, 224), time_calls(lambda: model(clip), repeats))
+        row = ModelRow(trunk, sharing, count_parameters(model) / 1e6, clip_gmacs(arch, replace(spec, size=112)),
+                       clip_gmacs(arch, replace(spec, size=224, resize=max(224, spec.resize))),
+                       time_calls(lambda: model(clip), repeats))
         if model.supports_streaming:
             _, state = model.prime(clip)
 
@@ -61,7 +74,8 @@ def bench_model(trunk: str, sharing: str, spec: InputSpec, repeats: int, onnx: b
             with torch.device("meta"):
                 meta = build_model(arch, HRI_LABELS, pretrained=False, window_frames=spec.frames).eval()
                 s = meta.init_state(1, spec.size, "meta")
-                row.stream_gmacs_112 = gmacs(lambda f: meta.step(f, s), torch.empty(1, 3, spec.size, spec.size))
+                frame = torch.empty(1, *replace(spec, size=112).frame_shape)
+                row.stream_gmacs_112 = gmacs(lambda f: meta.step(f, s), frame)
     if onnx:
         from ...model.export import export_onnx
         from ...stream.onnx_engine import OnnxEngine
@@ -72,7 +86,7 @@ def bench_model(trunk: str, sharing: str, spec: InputSpec, repeats: int, onnx: b
         export_onnx(model, card, out)
         (out / "model.json").write_text(json.dumps(card.to_dict()))
         engine = OnnxEngine(out, device="cpu", streaming=False)
-        frames = np.random.default_rng(0).integers(0, 256, (spec.frames, spec.size, spec.size, 3), np.uint8)
+        frames = engine_window(spec)
         geometry = [geometry_for(spec.size, spec.size, spec)] * spec.frames
         row.window_onnx = time_calls(lambda: engine.infer(frames, geometry), repeats)
         if model.supports_streaming:
