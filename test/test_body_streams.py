@@ -126,3 +126,60 @@ def test_bodies_decide_on_the_cameras_cadence(street):
                         plain.append(out.stamp)
     assert plain == [k / 10 for k in range(SPEC.frames - 1, len(street), 3)]  # one per 3 sampled frames, still
     assert len(bodies - {None}) >= 2
+
+
+def keypoint_model(directory):
+    """Make a keypoint model directory (random weights) with its ONNX export, as `mtl-hri-export` leaves it."""
+    import torch
+
+    from mtl_hri.model import ArchConfig, ModelCard, build_model, save_model_dir
+    from mtl_hri.model.export import export_onnx
+
+    torch.manual_seed(0)
+    arch = ArchConfig(trunk="kp_stgcn", hand_head=False)
+    spec = InputSpec(frames=8, sample_fps=10.0, modality="keypoints")
+    model = build_model(arch, LABELS, pretrained=False, window_frames=spec.frames).eval()
+    card = ModelCard("kp_test", arch, LABELS, input=spec)
+    save_model_dir(model, card, directory)
+    export_onnx(model, card, directory)
+    return directory
+
+
+@pytest.mark.parametrize("backend, streaming", [("torch", False), ("onnxruntime", True)])
+def test_a_keypoint_model_decides_per_body_on_landmarks_and_takes_its_hands_from_them(street, tmp_path, backend,
+                                                                                       streaming):
+    from mtl_hri.model.keypoints import BODY_POINTS, N_CHANNELS, N_POINTS
+    from mtl_hri.stream.body_keypoints import MIN_VISIBLE, landmark_hands
+    from mtl_hri.stream.engine import create_engine
+    from mtl_hri.stream.pipeline import run_jobs
+    from mtl_hri.stream.preprocess import body_square
+
+    engine = create_engine(keypoint_model(tmp_path), backend, device="cpu", streaming=streaming)
+    s = CameraStream(True, FrontEnd(FrontEndParams(max_bodies=4, detect_interval=0.5), seed=0))
+    s.configure(engine.spec, engine.labels, 0.0, 1, 0.5, SmoothingParams(), rebuild=True)
+    decided = []
+    for k, bgr in enumerate(street):
+        assert s.ingest(ArrayFrame(Pixels(bgr, cv2.COLOR_BGR2RGB)), k / 10, k, k / 10).outcome is Outcome.SAMPLED
+        for body in (b for b in s.tracked if b.seen_now and b.id in s.bodies):  # its newest frame: its landmarks
+            keypoints = s.bodies[body.id].window.newest(1)[0][0]
+            assert keypoints.shape == (N_POINTS, N_CHANNELS) and keypoints.dtype == np.float32
+            left, top, side = body_square(body.box)
+            seen = body.landmarks.visibility >= MIN_VISIBLE
+            assert np.array_equal(keypoints[:BODY_POINTS, 3] == 1, seen)
+            back = keypoints[:BODY_POINTS, :2] * side + [left + side / 2, top + side / 2]
+            assert np.allclose(back[seen], body.landmarks.points[seen, :2], atol=1e-3)
+        assert not s.scene.window.newest(1)[0].any()  # the scene is nobody's keypoints
+        while s.has_work(streaming):
+            jobs = s.next_jobs(streaming)
+            for job, (got, state) in zip(jobs, run_jobs(engine, jobs)):
+                assert got.left is None  # the model has no hand head
+                out = s.complete(job, got, state, job.stamp)
+                if out is not None:
+                    decided.append(out)
+    bodies = [d for d in decided if d.body is not None]
+    assert len({d.body for d in bodies}) >= 2
+    for d in bodies:
+        assert set(d.decisions) == set(LABELS)
+        left, right = landmark_hands(d.newest.body)
+        assert np.array_equal(d.result.left.xy, left.xy) and np.array_equal(d.result.right.xy, right.xy)
+    assert all(d.result.left is None for d in decided if d.body is None)

@@ -105,6 +105,7 @@ def test_a_card_says_what_a_keypoint_model_takes_and_refuses_what_does_not_fit()
     card = ModelCard("kp", KP_ARCH, SMALL_LABELS, input=InputSpec(modality="keypoints"))
     ModelCard.from_dict(card.to_dict())
     assert card.input.frame_shape == (N_POINTS, N_CHANNELS) and InputSpec().frame_shape == (3, 112, 112)
+    assert card.hands_source == "front_end" and ModelCard("rgb", ArchConfig(), SMALL_LABELS).hands_source == "model"
     with pytest.raises(ValueError, match="input.modality: must be 'keypoints', what the trunk 'kp_stgcn' takes"):
         ModelCard.from_dict(dict(card.to_dict(), input=InputSpec().__dict__))
     with pytest.raises(ValueError, match="hand_head: needs an RGB trunk"):

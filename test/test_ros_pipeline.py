@@ -75,6 +75,7 @@ def test_diagnostics_report_rates_latency_and_device(run):
         assert key in values
     assert float(values["input_fps"]) > 5
     assert values["device"] == "cpu" or values["device"].startswith("cuda")
+    assert values["input"] == "rgb" and values["hands_source"] == "model"  # the test model has a hand head
 
 
 def test_processes_exit_cleanly_on_sigint(run):

@@ -78,6 +78,7 @@ def test_recipe_mistakes_name_the_field(tmp_path):
         ({"input.frames": "four"}, "input.frames: expected int, got str 'four'"),
         ({"input.size": 256}, "input.size: needs 16 <= size <= resize <= 1024, got (256, 128)"),
         ({"arch.trunk": "vit"}, "arch.trunk: unknown trunk 'vit'"),
+        ({"arch.trunk": "kp_stgcn", "arch.hand_head": False}, "arch.trunk: 'kp_stgcn' takes keypoint sequences"),
         ({"optim.lr_max": float("nan")}, "optim.lr_max: expected a finite float, got nan"),
         ({"epochs": True}, "epochs: expected int, got bool True"),
         ({"optim.lr_max.x": 1}, "override optim.lr_max.x: a value on that path is not a mapping"),

@@ -121,6 +121,11 @@ class ModelCard:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def hands_source(self) -> str:
+        """Where the `hands` outputs come from: `model` (its DSNT head), or `front_end` (its hand landmarks)."""
+        return "model" if self.arch.hand_head else "front_end"
+
     @classmethod
     def from_dict(cls, values: Any, where: str = "model card") -> ModelCard:
         """Build a card from parsed JSON, its types and ranges checked; ValueError naming the field otherwise."""

@@ -52,6 +52,8 @@ def camera_status(name: str, stream: CameraStream, engine: EngineBase | None, lo
         "model": engine.card.name if engine else "none",
         "model_trained": str(engine.card.provenance.trained).lower() if engine else "false",
         "streaming": str(engine.streaming).lower() if engine else "false",
+        "input": engine.card.input.modality if engine else "none",
+        "hands_source": engine.card.hands_source if engine else "none",
     }
     recent = stats.recent(now, RECENT)
     if engine is None:

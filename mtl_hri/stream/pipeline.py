@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 import numpy as np
 
 from ..model import InputSpec
+from .body_keypoints import body_keypoints
 from .engine import EngineBase, RecognitionResult
-from .preprocess import FrameGeometry, Pixels, check_frame_size, prepare, prepare_square
+from .preprocess import FrameGeometry, Pixels, blank_window, check_frame_size, geometry_for, prepare, prepare_square
 from .smoothing import SmoothingParams
 from .stats import RateMeter, RollingStats
 from .window import FrameWindow, Push
@@ -84,7 +85,7 @@ class Admitted:
     geometry: FrameGeometry | None = None
     rgb: np.ndarray | None = None  # kept for the overlay
     perceived: Perceived | None = None
-    crops: list = field(default_factory=list)  # (body, crop, geometry) of the bodies seen
+    crops: list = field(default_factory=list)  # (body, crop or keypoints, geometry) of the bodies seen
     error: Exception | None = None
 
 
@@ -251,12 +252,18 @@ class CameraStream:
         """
         try:
             pixels = a.frame.pixels()
-            a.crop, a.geometry = prepare(pixels, a.spec)
+            keypoints = a.spec.modality == "keypoints"
+            if keypoints:  # the whole scene is nobody's keypoints: a keypoint model decides on bodies only
+                a.crop, a.geometry = blank_window(a.spec)[0], geometry_for(*pixels.size, a.spec)
+            else:
+                a.crop, a.geometry = prepare(pixels, a.spec)
             rgb = pixels.rgb() if a.keep_rgb or a.front_end else None
             a.rgb = rgb if a.keep_rgb else None
             if a.front_end:
                 a.perceived = a.front_end.process(rgb, a.stamp)
-                a.crops = [(b, *prepare_square(pixels, a.spec, b.box)) for b in a.perceived.bodies if b.seen_now]
+                seen = [b for b in a.perceived.bodies if b.seen_now]
+                a.crops = ([(b, *body_keypoints(b, *pixels.size, a.spec.size)) for b in seen] if keypoints
+                           else [(b, *prepare_square(pixels, a.spec, b.box)) for b in seen])
         except Exception as exc:  # noqa: BLE001 - see `admit`
             a.error = exc
         return a

@@ -79,15 +79,20 @@ def prepare(pixels: Pixels, spec: InputSpec) -> tuple[np.ndarray, FrameGeometry]
 BODY_PAD = 1.15  # a body's square crop: its box's long side, times this
 
 
+def body_square(box: np.ndarray) -> tuple[int, int, int]:
+    """(left, top, side) in whole source pixels of the square around an (x0, y0, x1, y1) box, padded by BODY_PAD."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(2, round(max(x1 - x0, y1 - y0) * BODY_PAD))
+    return round((x0 + x1 - side) / 2), round((y0 + y1 - side) / 2), side
+
+
 def prepare_square(pixels: Pixels, spec: InputSpec, box: np.ndarray) -> tuple[np.ndarray, FrameGeometry]:
     """Crop the square around an (x0, y0, x1, y1) source box to (size, size, 3) RGB: padded, never stretched.
 
     The square is whole source pixels, padded with black where it leaves the frame; only it is resized, so a
     small person in a large frame costs a small resize.
     """
-    x0, y0, x1, y1 = (float(v) for v in box)
-    side = max(2, round(max(x1 - x0, y1 - y0) * BODY_PAD))
-    left, top = round((x0 + x1 - side) / 2), round((y0 + y1 - side) / 2)
+    left, top, side = body_square(box)
     h, w = pixels.data.shape[:2]
     inside = pixels.data[max(top, 0):min(top + side, h), max(left, 0):min(left + side, w)]
     square = cv2.copyMakeBorder(inside, max(0, -top), max(0, top + side - h), max(0, -left),
@@ -124,11 +129,17 @@ def resize_crop(
     return resized[y : y + spec.size, x : x + spec.size], g
 
 
+def frame_layout(spec: InputSpec) -> tuple[tuple[int, ...], type]:
+    """(shape, dtype) of one prepared frame as the windows keep it: a uint8 RGB crop, or float32 keypoints."""
+    if spec.modality == "keypoints":
+        return spec.frame_shape, np.float32
+    return (spec.size, spec.size, 3), np.uint8
+
+
 def blank_window(spec: InputSpec) -> np.ndarray:
     """Return a window of `spec` before any frame, as the engines take it: black crops, or keypoints of nobody."""
-    if spec.modality == "keypoints":
-        return np.zeros((spec.frames, *spec.frame_shape), np.float32)
-    return np.zeros((spec.frames, spec.size, spec.size, 3), np.uint8)
+    shape, dtype = frame_layout(spec)
+    return np.zeros((spec.frames, *shape), dtype)
 
 
 def normalization(spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:

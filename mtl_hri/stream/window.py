@@ -26,7 +26,7 @@ class Push(Enum):
 
 @dataclass
 class WindowSnapshot(Generic[Meta]):
-    frames: np.ndarray  # (T, H, W, C) uint8, oldest first
+    frames: np.ndarray  # (T, H, W, C) uint8 crops, or (T, points, channels) float32 keypoints; oldest first
     stamps: np.ndarray  # (T,) float64 seconds
     metas: list[Meta]
     seq: int  # number of decisions made due so far; identifies the window
@@ -48,6 +48,7 @@ class FrameWindow(Generic[Meta]):
         sample_fps: float,
         stride: int = 1,
         max_frame_gap: float = MAX_FRAME_GAP,
+        dtype: type = np.uint8,
     ) -> None:
         if length < 1 or stride < 1 or sample_fps < 0 or max_frame_gap <= 0:
             raise ValueError("length and stride must be >= 1, sample_fps >= 0 and max_frame_gap > 0")
@@ -55,7 +56,7 @@ class FrameWindow(Generic[Meta]):
         self.sample_fps = sample_fps
         self.stride = stride
         self.max_frame_gap = max_frame_gap
-        self._frames = np.zeros((length, *frame_shape), np.uint8)
+        self._frames = np.zeros((length, *frame_shape), dtype)
         self._stamps = np.zeros(length, np.float64)
         self._metas: list[Meta | None] = [None] * length
         self._head = 0  # next slot to write

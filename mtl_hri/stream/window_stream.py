@@ -6,14 +6,15 @@ them: `CameraStream` pushes prepared frames in, the worker takes `next_job`, and
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..model import InputSpec
+from .body_keypoints import landmark_hands
 from .engine import RecognitionResult
-from .preprocess import FrameGeometry
+from .preprocess import FrameGeometry, frame_layout
 from .smoothing import Decision, DecisionSmoother, SmoothingParams
 from .window import FrameWindow
 
@@ -88,8 +89,9 @@ class WindowStream:
     def __post_init__(self) -> None:
         c = self.config
         # A body's window stores every frame it is given: the camera's scene window has already sampled them.
-        self.window = FrameWindow(c.spec.frames, (c.spec.size, c.spec.size, 3),
-                                  c.sample_fps if self.body is None else 0.0, c.stride, c.max_frame_gap)
+        shape, dtype = frame_layout(c.spec)
+        self.window = FrameWindow(c.spec.frames, shape, c.sample_fps if self.body is None else 0.0, c.stride,
+                                  c.max_frame_gap, dtype)
         self.smoothers = {task: DecisionSmoother(classes, c.smoothing) for task, classes in c.labels.items()}
         self.trails: tuple[collections.deque, collections.deque] = (
             collections.deque(maxlen=TRAIL), collections.deque(maxlen=TRAIL))
@@ -211,6 +213,9 @@ class WindowStream:
         decisions = {task: self.smoothers[task].update(head.probs, job.stamp) for task, head in result.heads.items()
                      if task in self.smoothers}
         self._last_decision = now
+        if result.left is None and job.newest.body is not None:  # no hand head: the front end's hands
+            left, right = landmark_hands(job.newest.body)
+            result = replace(result, left=left, right=right)
         if result.left is not None:
             for track, trail in zip((result.left, result.right), self.trails):
                 trail.append((float(track.xy[-1, 0]), float(track.xy[-1, 1]), float(track.confidence[-1])))

@@ -89,6 +89,9 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
     cfg = schema.from_dict(TrainConfig, values, where)
     cfg.arch.validate(where, "arch.")
     cfg.input.validate(where, "input.")  # the card written after training must load
+    if cfg.arch.modality == "keypoints":  # the data layer makes RGB clips only, so far
+        raise ValueError(f"{where}: arch.trunk: {cfg.arch.trunk!r} takes keypoint sequences, and mtl-hri-train "
+                         f"makes RGB clips only so far; choose a video trunk")
     if not Path(cfg.data).is_absolute() and not Path(cfg.data).exists():
         cfg.data = str((path.parent / cfg.data).resolve())
     return cfg
