@@ -5,11 +5,13 @@ Joint Action and Gesture Recognition" (2025).
 
     mtl-hri-eval --model runs/x/best --data config/data/synthetic.yaml --split test --out runs/x/eval
     mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint
+    mtl-hri-eval --footage config/footage/opencv_doc.csv --out eval_footage   # real videos (tools/footage.py)
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -18,7 +20,8 @@ from tqdm import tqdm
 
 from ..data.clips import collate
 from ..data.composite import CompositeMTLDataset, load_composite_config
-from ..model import load_model_dir
+from ..model import ModelLoadError, load_model_dir
+from ..stream.engine import BACKENDS
 from ..train.evaluate import evaluate
 from ..train.plots import plot_confusion, plot_curves
 
@@ -91,15 +94,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compare", type=Path, nargs="+", help="runs (or eval.json files) to tabulate")
+    parser.add_argument("--footage", type=Path, help="a segments CSV (video,first,last,task,label): run the whole "
+                        "pipeline over its videos and score it (default model: the bundled one)")
+    parser.add_argument("--backend", default="auto", choices=BACKENDS, help="the engine, with --footage")
     args = parser.parse_args(argv)
     if args.compare:
         print(compare(args.compare))
         return 0
+    if args.footage:
+        return footage_main(args)
     if not (args.model and args.data):
         parser.error("--model and --data are required (or --compare)")
     result = evaluate_model_dir(args.model, args.data, args.split, args.out or args.model.parent / "eval",
                                 args.batch_size, args.workers)
     print_report(result)
+    return 0
+
+
+def footage_main(args: argparse.Namespace) -> int:
+    from ..paths import bundled_model_dir
+    from ..stream.engine import create_engine
+    from .footage import evaluate_footage, print_footage_report
+
+    model = args.model or bundled_model_dir()
+    out = args.out or Path("eval_footage")
+    try:
+        engine = create_engine(model, args.backend, device="auto")
+        report = evaluate_footage(args.footage, engine, out)
+    except (ValueError, OSError, ModelLoadError) as exc:
+        print(f"mtl-hri-eval: error: {exc}", file=sys.stderr)
+        return 2
+    (out / "footage.json").write_text(json.dumps(report, indent=2))
+    print_footage_report(report)
+    print(f"report: {out / 'footage.json'}")
     return 0
 
 

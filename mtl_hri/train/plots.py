@@ -61,3 +61,51 @@ def plot_curves(run_dir: str | Path, path: str | Path) -> Path | None:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def plot_timeline(streams: dict[str, list[tuple[int, dict[str, str]]]], truth: list[tuple[int, int, str, str]],
+                  labels: dict[str, list[str]], title: str, path: str | Path) -> Path:
+    """Decisions against the truth over a video: per task, a row of truth then one row per stream (person).
+
+    `streams`: stream -> [(frame, {task: label})]; `truth`: (first, last, task, label) segments. Colours are the
+    labels' (grey for `none`).
+    """
+    tasks = list(labels)
+    order = sorted(streams, key=lambda k: (streams[k][0][0] if streams[k] else 0, k))
+    colours = {task: {label: ("0.85" if i == 0 else plt.get_cmap("tab20")((i - 1) % 20))
+                      for i, label in enumerate(classes)} for task, classes in labels.items()}
+    rows = len(order) + 1
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(11, 0.8 + len(tasks) * (0.6 + 0.16 * rows)), squeeze=False)
+    for ax, task in zip(axes[:, 0], tasks):
+        for first, last, t, label in truth:
+            if t == task:
+                ax.barh(0, last - first + 1, left=first, height=0.8, color=colours[task][label], edgecolor="black")
+        seen = set()
+        for row, stream in enumerate(order, start=1):
+            runs: dict[str, list[tuple[int, int]]] = {}  # label -> (start, length) of consecutive decisions
+            last = None
+            for f, ls in streams[stream]:
+                if task not in ls:
+                    continue
+                label = ls[task]
+                spans = runs.setdefault(label, [])
+                if last == (label, f - 1):
+                    spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+                else:
+                    spans.append((f, 1))
+                last = (label, f)
+            for label, spans in runs.items():
+                seen.add(label)
+                ax.broken_barh(spans, (row - 0.4, 0.8), color=colours[task][label], linewidth=0)
+        ax.set_yticks(range(rows), ["truth", *order], fontsize=6)
+        ax.invert_yaxis()
+        ax.set_title(f"{title}: {task}", fontsize=9)
+        ax.set_xlabel("frame")
+        shown = [label for label in labels[task] if label in seen or any(t == task and lb == label
+                                                                          for *_, t, lb in truth)]
+        ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[task][lb]) for lb in shown], labels=shown,
+                  fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
