@@ -67,6 +67,8 @@ def test_the_whole_pipeline_runs_on_a_real_clip_and_draws_its_timeline(model_dir
         s = report["tasks"][task]
         assert s["decisions"] == info["decisions"] > 0 and 0 <= s["correct"] <= s["decisions"]
     assert report["tasks"]["gesture"]["none_minutes"] == pytest.approx(4.0 / 60)
+    assert [(r["task"], r["decisions"]) for r in report["per_segment"]] == [("action", info["decisions"]),
+                                                                            ("gesture", info["decisions"])]
     (plot,) = report["plots"]
     assert Path(plot).stat().st_size > 10_000 and cv2.imread(plot) is not None
     json.dumps(report)  # what the CLI writes

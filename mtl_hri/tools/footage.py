@@ -148,6 +148,11 @@ def score(segments: list[Segment], decided: dict[Path, list[Decision]], fps: dic
     return scores
 
 
+def summary(s: TaskScore) -> dict:
+    return {**asdict(s), "accuracy": s.accuracy, "false_per_minute": s.false_per_minute,
+            "false_per_person_minute": s.false_per_person_minute}
+
+
 def run_video(video: Path, engine, front_end_params: FrontEndParams, smoothing: SmoothingParams
               ) -> tuple[list[Decision], float]:
     """Run the pipeline over one whole video as `mtl-hri-offline` does; return every stream's decisions and the fps."""
@@ -180,12 +185,13 @@ def evaluate_footage(csv_path: Path, engine, out: Path, front_end_params: FrontE
         truth = [(s.first, s.last, s.task, s.label) for s in segments if s.video == video]
         plots.append(str(plot_timeline(streams, truth, engine.labels, f"{engine.card.name} on {video.name}",
                                        out / f"timeline_{video.stem}.png")))
+    rows = [{**asdict(seg), "video": seg.video.name, **summary(score([seg], decided, fps)[seg.task])}
+            for seg in segments]
     report = {
-        "segments": str(csv_path), "model": engine.card.name, "backend": engine.backend,
+        "segments": str(csv_path), "model": engine.card.name, "backend": engine.backend, "per_segment": rows,
         "videos": {str(v): {"fps": fps[v], "decisions": len(decided[v]),
                             "streams": len({d.stream for d in decided[v]})} for v in decided},
-        "tasks": {task: {**asdict(s), "accuracy": s.accuracy, "false_per_minute": s.false_per_minute,
-                         "false_per_person_minute": s.false_per_person_minute} for task, s in scores.items()},
+        "tasks": {task: summary(s) for task, s in scores.items()},
         "plots": plots,
     }
     return report
@@ -200,5 +206,9 @@ def print_footage_report(report: dict) -> None:
         wrong = sorted(s["confusions"].items(), key=lambda kv: -kv[1])[:4]
         if wrong:
             print(f"         most frequent wrong decisions: {', '.join(f'{k} ({v})' for k, v in wrong)}")
+    print(f"{'segment':<34} {'decisions':>9} {'right':>7} {'false/min':>9}")
+    for r in report["per_segment"]:
+        name = f"{r['video']} {r['first']}-{r['last']} {r['task']}={r['label']}"
+        print(f"{name:<34} {r['decisions']:9d} {r['accuracy'] * 100:6.1f}% {r['false_per_minute']:9.2f}")
     for plot in report["plots"]:
         print(f"plot: {plot}")
