@@ -28,8 +28,14 @@ def _jitter(n: int, width: int, height: int, fps: float, rng: np.random.Generato
     return mats
 
 
-def shake(frames: np.ndarray, hands: np.ndarray, visible: np.ndarray, fps: float, rng: np.random.Generator) -> None:
-    """Warp every frame by its jitter, in place, and move the hand keypoints with it.
+def in_frame(xy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Tell which (..., 2) pixel positions lie inside a frame of that size."""
+    return ((xy >= 0) & (xy <= [width - 1, height - 1])).all(-1)
+
+
+def shake(frames: np.ndarray, hands: np.ndarray, visible: np.ndarray, fps: float, rng: np.random.Generator,
+          keypoints: np.ndarray | None = None) -> None:
+    """Warp every frame by its jitter, in place, and move the hand keypoints (and the landmarks' x, y) with it.
 
     A hand pushed out of the frame is no longer visible.
     """
@@ -38,7 +44,9 @@ def shake(frames: np.ndarray, hands: np.ndarray, visible: np.ndarray, fps: float
         frames[t] = cv2.warpAffine(frames[t], mat, (width, height), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REFLECT101)
         hands[t] = hands[t] @ mat[:, :2].T + mat[:, 2]
-    visible &= ((hands >= 0) & (hands <= [width - 1, height - 1])).all(-1)
+        if keypoints is not None:
+            keypoints[t, :, :2] = keypoints[t, :, :2] @ mat[:, :2].T + mat[:, 2]
+    visible &= in_frame(hands, width, height)
 
 
 def photometric(frames: np.ndarray, rng: np.random.Generator) -> None:

@@ -133,6 +133,8 @@ class Figure:
     pelvis: np.ndarray  # (3,) world
     ground: np.ndarray  # (3,) world point on the ground between the feet
     lift: float
+    joints: dict[str, np.ndarray] = field(default_factory=dict)  # world: "<joint><side>", "neck", "head"
+    axes: np.ndarray | None = None  # the torso's world left, up and forward unit vectors (rows)
 
 
 def forward_kinematics(body: Body, pose: Pose) -> Figure:
@@ -151,7 +153,9 @@ def forward_kinematics(body: Body, pose: Pose) -> Figure:
         ankle = knee + body.shin * _limb(3, flex - knee_flex, out)
         j |= {f"shoulder{side}": shoulder, f"elbow{side}": elbow, f"wrist{side}": elbow + body.forearm * fore,
               f"hand{side}": elbow + (body.forearm + 1.4 * body.hand) * fore, f"hip{side}": hip,
-              f"knee{side}": knee, f"ankle{side}": ankle}
+              f"knee{side}": knee, f"ankle{side}": ankle,
+              # the ends of the shoe drawn below: its heel and its toe
+              f"heel{side}": ankle + [0, 0, -0.015], f"toe{side}": ankle + [0, -0.012, body.foot]}
     # Feet planted: centre them under the figure's ground point and put the lower ankle on the ground.
     ankles = np.stack([j["ankle0"], j["ankle1"]])
     anchor = np.array([ankles[:, 0].mean(), ankles[:, 1].min() - 0.03, ankles[:, 2].mean()])
@@ -191,8 +195,9 @@ def forward_kinematics(body: Body, pose: Pose) -> Figure:
             Part("capsule", world(j[f"ankle{side}"] - [0, 0, 0.015], j[f"ankle{side}"] + [0, -0.012, body.foot]),
                  0.022, body.shoes, BODY_ID),
         ]
+    joints = {name: world(point)[0] for name, point in {**j, "neck": neck, "head": head}.items()}
     return Figure(parts, world(j["hand0"], j["hand1"]), world(np.zeros(3))[0], np.array([pose.x, 0.0, 0.0]),
-                  pose.lift)
+                  pose.lift, joints, np.stack([left, up, forward]))
 
 
 def chair(body: Body, seated: Pose, rgb: tuple[int, int, int]) -> list[Part]:

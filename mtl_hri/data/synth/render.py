@@ -1,6 +1,7 @@
 """One clip: a random person performs one label over a background, seen by a slightly shaky camera.
 
-Every frame comes with the exact image position and visibility of both hands.
+Every frame comes with the exact image position and visibility of both hands, and the exact landmarks of the
+figure in the front end's topology (`landmarks.py`).
 """
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...model.keypoints import HAND_POINTS, LEFT_HAND, N_POINTS, RIGHT_HAND
 from ..records import NONE
 from .backgrounds import background
-from .camera import photometric, shake
+from .camera import in_frame, photometric, shake
 from .config import SynthConfig
 from .figure import CHAIRS, Figure, Part, chair, colour, forward_kinematics, sample_body
+from .landmarks import figure_landmarks
 from .motions import LABELS, Label, pose_at, sample_motion
 from .painter import Painter, shadow
 
@@ -22,6 +25,7 @@ class Clip:
     frames: np.ndarray  # (T, H, W, 3) uint8 RGB
     hands: np.ndarray  # (T, 2, 2) float64 pixels (x, y); [:, 0] person's left hand, [:, 1] right hand
     visible: np.ndarray  # (T, 2) bool: the hand itself is drawn at its keypoint (in frame, unoccluded)
+    keypoints: np.ndarray  # (T, N_POINTS, 3): x, y pixels, present (in the frame; a hand's, if that hand is visible)
     start: int  # labelled segment: frames [start, end)
     end: int
     task: str  # "action", "gesture" or "none" (idle, `none` for both tasks)
@@ -76,7 +80,8 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
     height_px = rng.uniform(0.45, 0.9) * cfg.height
     motion = sample_motion(spec, body, rng, cfg.width / height_px)
     progress = [min(max((t - start) / max(end - start - 1, 1), 0.0), 1.0) for t in range(n)]
-    figures = [forward_kinematics(body, pose_at(spec, motion, s, t / cfg.fps)) for t, s in enumerate(progress)]
+    poses = [pose_at(spec, motion, s, t / cfg.fps) for t, s in enumerate(progress)]
+    figures = [forward_kinematics(body, pose) for pose in poses]
     props = []
     if spec.chair_at is not None:
         props = chair(body, pose_at(spec, motion, spec.chair_at, 0.0), colour(CHAIRS, rng))
@@ -85,7 +90,8 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
     frames = np.empty((n, cfg.height, cfg.width, 3), np.uint8)
     hands = np.empty((n, 2, 2))
     visible = np.empty((n, 2), bool)
-    for t, fig in enumerate(figures):
+    keypoints = np.empty((n, N_POINTS, 3))
+    for t, (fig, pose) in enumerate(zip(figures, poses)):
         frame = scene.copy()
         painter = Painter(frame, scale, origin)
         if cfg.background != "plain":  # the shadow belongs to the scene; a plain background stays flat
@@ -94,9 +100,14 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
             painter.draw(part)
         hands[t] = painter.project(fig.hands)
         visible[t] = painter.visible(hands[t], body.hand * scale)
+        keypoints[t, :, :2] = painter.project(figure_landmarks(body, fig, pose.hands))
+        keypoints[t, :, 2] = 1.0
+        for side, base in enumerate((LEFT_HAND, RIGHT_HAND)):
+            keypoints[t, base:base + HAND_POINTS, 2] = float(visible[t, side])
         frames[t] = frame
     if cfg.shake:
-        shake(frames, hands, visible, cfg.fps, rng)
+        shake(frames, hands, visible, cfg.fps, rng, keypoints)
+    keypoints[..., 2] *= in_frame(keypoints[..., :2], cfg.width, cfg.height)
     if cfg.photometric:
         photometric(frames, rng)
-    return Clip(frames, hands, visible, start, end, task, label, body.skin)
+    return Clip(frames, hands, visible, keypoints, start, end, task, label, body.skin)
