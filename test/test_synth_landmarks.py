@@ -27,7 +27,7 @@ def extension(points: np.ndarray) -> np.ndarray:
 
 
 def thumb_out(points: np.ndarray) -> float:
-    """The thumb tip's distance from the index knuckle, in palm radii: far when the thumb is out."""
+    """Return the thumb tip's distance from the index knuckle, in palm radii: far when the thumb is out."""
     return float(np.linalg.norm(points[4] - points[5]) / BODY.hand)
 
 
