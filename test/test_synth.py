@@ -215,7 +215,7 @@ def test_generate_writes_the_dataset_format(tmp_path):
                       splits=(0.5, 0.5, 0.0), background="procedural", seed=7)
     out = generate(cfg, tmp_path / "a", progress=False)
     with open(out / "manifest.csv", newline="") as f:
-        assert f.readline().strip() == "path,task,label,start,end,split,hands"
+        assert f.readline().strip() == "path,task,label,start,end,split,hands,keypoints"
     rows = _read_csv(out / "manifest.csv")
     counts = Counter((r["task"], r["label"]) for r in rows)
     assert counts == {c: (3 if c == ("none", "none") else 2) for c in CLASSES}
@@ -231,6 +231,7 @@ def test_generate_writes_the_dataset_format(tmp_path):
         cap.release()
         hands = _read_csv(out / row["hands"])
         assert len(frames) == len(hands) and 24 <= len(frames) <= 28
+        assert np.load(out / row["keypoints"]).shape == (len(frames), 75, 3)  # every frame's landmarks
         assert frames[0].shape == (72, 96, 3)
         assert list(hands[0]) == ["frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible"]
         assert [int(h["frame"]) for h in hands] == list(range(len(hands)))

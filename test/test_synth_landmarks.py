@@ -99,3 +99,41 @@ def test_a_rendered_clip_carries_its_landmarks_in_pixels_and_they_follow_the_cam
         seen = clip.visible[:, side]
         spread = np.linalg.norm(points[seen, :, :2].mean(1) - clip.hands[seen, side], axis=-1)
         assert seen.any() and spread.max() < 0.05 * cfg.height
+
+
+def test_a_synthetic_set_trains_a_keypoint_model_from_its_landmarks(tmp_path):
+    """mtl-hri-synth writes each clip's landmarks; the keypoint dataset reads them as the node's front end would."""
+    import torch
+
+    from mtl_hri.data.clips import ClipDataset
+    from mtl_hri.data.generic import load_manifest
+    from mtl_hri.data.keypoint_clips import keypoint_clip, mirror
+    from mtl_hri.data.records import LabelSpace
+    from mtl_hri.data.synth import SynthConfig, generate
+    from mtl_hri.model import InputSpec
+    from mtl_hri.model.keypoints import N_CHANNELS
+
+    cfg = SynthConfig(clips_per_class=1, idle_clips=1, splits=(1, 0, 0), background="plain", photometric=False)
+    root = generate(cfg, tmp_path / "synth", progress=False)
+    data = load_manifest(root, "train")
+    assert all(r.keypoints is not None for r in data.records)
+    spec = InputSpec(frames=8, sample_fps=7.5, modality="keypoints")
+    space = LabelSpace({t: ["none", *c] for t, c in data.classes.items()}, {"point_left": "point_right"})
+    exact = ClipDataset(data.records, space, spec, train=False)
+    noisy = ClipDataset(data.records, space, spec, train=True, seed=1)
+    sample = exact[0]
+    assert sample.clip.shape == (8, N_POINTS, N_CHANNELS) and sample.clip.dtype == torch.float32
+    assert not sample.has_hands
+    present = sample.clip[..., 3] == 1
+    assert present[:, :33].all()  # the whole rendered figure is in view
+    assert sample.clip[..., :2].abs().max() < 0.5  # inside the person's square region
+    assert set(sample.clip[..., 2][present].tolist()) == {1.0}  # exact: full confidence
+    changed = noisy[0].clip
+    assert changed.shape == sample.clip.shape and not torch.equal(changed, sample.clip)
+    # the mirror image of the landmarks is the landmarks of the mirror image: flipping twice is the identity
+    track = data.records[0].keypoints.load().points[:4]
+    assert np.allclose(mirror(mirror(track, cfg.width), cfg.width), track)
+    left_wrist, right_wrist = keypoint_clip(track, cfg.width, cfg.height)[:, [15, 16], 0].T
+    flipped = keypoint_clip(mirror(track, cfg.width), cfg.width, cfg.height)
+    assert np.allclose(flipped[:, 16, 0], -left_wrist, atol=0.02) and np.allclose(flipped[:, 15, 0], -right_wrist,
+                                                                                   atol=0.02)

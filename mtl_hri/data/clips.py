@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from ..model.config import InputSpec
 from ..model.heads import GATE_CLASSES
 from ..stream.preprocess import FrameGeometry, geometry_for, resize_crop, scaled_size
+from .keypoint_clips import KeypointNoise, keypoint_clip, mirror
 from .records import NONE, ClipRecord, LabelSpace
 from .targets import IGNORE, Targets
 from .video import ShortVideoError, VideoError, VideoReader, open_video
@@ -107,7 +108,7 @@ def target_labels(space: LabelSpace, task: str, label: str) -> dict[str, int]:
 
 @dataclass
 class Sample:
-    clip: torch.Tensor  # (T, 3, size, size) uint8
+    clip: torch.Tensor  # (T, 3, size, size) uint8, or (T, points, channels) float32 keypoints
     labels: dict[str, int]  # task -> class index; IGNORE (-1) for the other task; 0 (none) for a `none` clip
     hands: torch.Tensor  # (T, 2, 2) float32 (x, y) in [-1, 1] over the crop; 0 where invisible
     hand_visible: torch.Tensor  # (T, 2) float32 0/1
@@ -128,8 +129,10 @@ class ClipDataset(Dataset):
         sampling: SamplingConfig | None = None,
         augment: AugmentConfig | None = None,
         backend: str = "auto",
+        noise: KeypointNoise | None = None,
     ) -> None:
         self.records = list(records)
+        self.noise = noise or KeypointNoise()
         self.labels = labels
         self.spec = spec
         self.train = train
@@ -171,6 +174,8 @@ class ClipDataset(Dataset):
     def __getitem__(self, index: int) -> Sample:
         record = self.records[index]
         rng = self.rng(index)
+        if self.spec.modality == "keypoints":
+            return self._keypoint_sample(record, rng)
         reader = open_video(record.path, self.backend)
         try:
             frames, indices = self._read(reader, record, rng)
@@ -199,6 +204,31 @@ class ClipDataset(Dataset):
             has_hands=track is not None,
             task=GATE_CLASSES.index(record.task),
         )
+
+
+    def _keypoint_sample(self, record: ClipRecord, rng: np.random.Generator | None) -> Sample:
+        """Return the person's landmarks at the sampled frames (`keypoint_clips`); only the video's header is read."""
+        if record.keypoints is None:
+            raise ValueError(f"{record.path}: no keypoints: a keypoint model trains on clips with landmarks")
+        track = record.keypoints.load()
+        reader = open_video(record.path, self.backend)
+        info = reader.info
+        reader.close()
+        count = track.first_frame + len(track.points)
+        end = count if record.end == -1 else min(record.end, count)
+        if end <= record.start:
+            raise VideoError(record.path, f"segment [{record.start}, {record.end}) outside its {count} keypoint frames")
+        indices = clip_indices(record.start, end, self.spec.frames, window_length(self.spec, info.fps, self.sampling),
+                               rng)
+        points = track.at(indices)
+        flip = rng is not None and bool(rng.random() < self.augment.flip)
+        if flip:
+            points = mirror(points, info.width)
+        clip = keypoint_clip(points, info.width, info.height, rng, self.noise)
+        label = self.labels.mirrored(record.label) if flip else record.label
+        t = len(indices)
+        return Sample(torch.from_numpy(clip), target_labels(self.labels, record.task, label),
+                      torch.zeros(t, 2, 2), torch.zeros(t, 2), False, GATE_CLASSES.index(record.task))
 
 
 def collate(samples: Sequence[Sample]) -> tuple[torch.Tensor, Targets]:

@@ -2,9 +2,10 @@
 
 Manifest layout (paths relative to the manifest's directory):
 
-    <root>/manifest.csv     path,task,label,start,end[,split][,hands]
+    <root>/manifest.csv     path,task,label,start,end[,split][,hands][,keypoints]
     <root>/labels.json      optional {"action": [...], "gesture": [...]}: the class order (with or without `none`)
     <root>/<hands>.csv      frame,left_x,left_y,left_visible,right_x,right_y,right_visible
+    <root>/<keypoints>.npy  (frames, points, 3): the person's landmarks (mtl_hri.model.keypoints), x, y, present
 
 `task` is action, gesture or none (label none); empty start/end mean 0/-1; hand positions are pixels of
 the video frame (centre of pixel i at i), left = the person's left hand. Without a split column the
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .records import NONE, TASKS, ClipRecord, HandTrack, SourceData
+from .records import NONE, TASKS, ClipRecord, HandTrack, KeypointTrack, SourceData
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"}
 HAND_COLUMNS = ("frame", "left_x", "left_y", "left_visible", "right_x", "right_y", "right_visible")
@@ -51,6 +52,29 @@ class HandCSV:
         xy[frames - first] = rows[:, [1, 2, 4, 5]].reshape(-1, 2, 2)
         visible[frames - first] = rows[:, [3, 6]] > 0.5
         return HandTrack(xy, visible, first)
+
+
+@dataclass(frozen=True)
+class KeypointFile:
+    """A `.npy` of (N, N_POINTS, 3) landmarks (x, y pixels, present) from frame 0, read when a clip is loaded."""
+
+    path: Path
+
+    def load(self) -> KeypointTrack:
+        try:
+            points = np.load(self.path, allow_pickle=False)  # never unpickle what a dataset ships
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{self.path}: not a keypoint array ({exc})") from None
+        try:
+            return KeypointTrack(points)
+        except ValueError as exc:
+            raise ValueError(f"{self.path}: {exc}") from None
+
+
+def write_keypoints(path: Path, points: np.ndarray) -> None:
+    """Write a clip's landmarks (T, N_POINTS, 3) as `.npy`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.asarray(points, np.float32), allow_pickle=False)
 
 
 def write_hand_csv(path: Path, xy: np.ndarray, visible: np.ndarray) -> None:
@@ -88,10 +112,12 @@ def load_manifest(root: Path | str, split: str | None = None, manifest: str = "m
     records = []
     for n, row in enumerate(rows, 2):
         hands = (row.get("hands") or "").strip()
+        keypoints = (row.get("keypoints") or "").strip()
         try:
             record = ClipRecord(
                 root / row["path"], row["task"], row["label"], int(row.get("start") or 0), int(row.get("end") or -1),
                 source=root.name, hands=HandCSV(root / hands) if hands else None, split=row.get("split") or None,
+                keypoints=KeypointFile(root / keypoints) if keypoints else None,
             )
         except ValueError as exc:
             raise ValueError(f"{path}:{n}: {exc}") from exc

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from ..model.config import NONE
+from ..model.keypoints import N_POINTS
 
 TASKS = ("action", "gesture")  # the classified tasks
 # NONE, class 0 of every task, is also the task of a clip that is neither action nor gesture
@@ -48,6 +49,37 @@ class HandTrack:
         return xy, visible
 
 
+@dataclass
+class KeypointTrack:
+    """Per-frame landmarks of one video's person, in the front end's topology (`mtl_hri.model.keypoints`)."""
+
+    points: np.ndarray  # (N, N_POINTS, 3) float32: x, y pixels of the original frame, present (0 / 1)
+    first_frame: int = 0
+
+    def __post_init__(self) -> None:
+        self.points = np.asarray(self.points, dtype=np.float32)
+        if self.points.ndim != 3 or self.points.shape[1:] != (N_POINTS, 3):
+            raise ValueError(f"keypoint track of shape {self.points.shape}: want (N, {N_POINTS}, 3)")
+
+    def load(self) -> KeypointTrack:
+        return self
+
+    def at(self, frames: np.ndarray) -> np.ndarray:
+        """(T, N_POINTS, 3) at video frame indices; frames the track lacks have no point present."""
+        rows = np.asarray(frames, dtype=np.int64) - self.first_frame
+        inside = (rows >= 0) & (rows < len(self.points))
+        out = np.zeros((len(rows), N_POINTS, 3), np.float32)
+        out[inside] = self.points[rows[inside]]
+        out[..., 2] *= np.isfinite(out[..., :2]).all(-1)
+        return np.nan_to_num(out)
+
+
+class KeypointSource(Protocol):
+    """A keypoint track, or where to read one when a clip is loaded."""
+
+    def load(self) -> KeypointTrack: ...
+
+
 class HandSource(Protocol):
     """A hand track, or where to read one when a clip is loaded (a CSV, an NTU skeleton file)."""
 
@@ -63,6 +95,7 @@ class ClipRecord:
     end: int = -1  # exclusive; -1: to the end of the video
     source: str = ""  # dataset name
     hands: HandSource | None = None
+    keypoints: KeypointSource | None = None  # the person's landmarks, for keypoint models
     subject: int | None = None  # performer (NTU, NVGesture) or group (UCF-101), where the dataset has one
     camera: int | None = None
     split: str | None = None

@@ -117,7 +117,12 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def body_box(landmarks: BodyLandmarks, width: int, height: int) -> np.ndarray:
     """Return the padded box of a body's landmarks, clipped to the frame."""
-    x0, y0, x1, y1 = landmarks.box()
+    return padded_box(landmarks.box(), width, height)
+
+
+def padded_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Grow a landmarks' (x0, y0, x1, y1) box by BOX_PAD on every side, clipped to the frame."""
+    x0, y0, x1, y1 = box
     pad = BOX_PAD * max(y1 - y0, x1 - x0)
     return np.clip([x0 - pad, y0 - pad, x1 + pad, y1 + pad], 0, [width, height, width, height]).astype(np.float32)
 

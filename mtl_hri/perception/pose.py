@@ -34,9 +34,14 @@ class BodyLandmarks:
 
     def box(self, min_visibility: float = 0.5) -> np.ndarray:
         """Return the (x0, y0, x1, y1) box of the visible points (all points when few are)."""
-        seen = self.points[self.visibility >= min_visibility, :2]
-        pts = seen if len(seen) >= 4 else self.points[:, :2]
-        return np.concatenate([pts.min(0), pts.max(0)]).astype(np.float32)
+        return visible_box(self.points[:, :2], self.visibility, min_visibility)
+
+
+def visible_box(xy: np.ndarray, visibility: np.ndarray, min_visibility: float = 0.5) -> np.ndarray:
+    """(x0, y0, x1, y1) of the points at least `min_visibility` visible (all of them when fewer than 4 are)."""
+    seen = xy[visibility >= min_visibility]
+    pts = seen if len(seen) >= 4 else xy
+    return np.concatenate([pts.min(0), pts.max(0)]).astype(np.float32)
 
 
 class PoseLandmarker:

@@ -89,9 +89,12 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
     cfg = schema.from_dict(TrainConfig, values, where)
     cfg.arch.validate(where, "arch.")
     cfg.input.validate(where, "input.")  # the card written after training must load
-    if cfg.arch.modality == "keypoints":  # the data layer makes RGB clips only, so far
-        raise ValueError(f"{where}: arch.trunk: {cfg.arch.trunk!r} takes keypoint sequences, and mtl-hri-train "
-                         f"makes RGB clips only so far; choose a video trunk")
+    if cfg.arch.modality == "keypoints" and cfg.hands:
+        raise ValueError(f"{where}: hands: a keypoint model has no hand head (its hands come from the front end): "
+                         f"set hands: false")
+    if cfg.input.modality != cfg.arch.modality:
+        raise ValueError(f"{where}: input.modality: must be {cfg.arch.modality!r}, what the trunk "
+                         f"{cfg.arch.trunk!r} takes, got {cfg.input.modality!r}")
     if not Path(cfg.data).is_absolute() and not Path(cfg.data).exists():
         cfg.data = str((path.parent / cfg.data).resolve())
     return cfg

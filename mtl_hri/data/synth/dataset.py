@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from ..generic import write_hand_csv
+from ..generic import write_hand_csv, write_keypoints
 from ..records import NONE, TASKS
 from .config import SynthConfig
 from .motions import HRI_LABELS
@@ -23,7 +23,7 @@ from .mp4 import write_video
 from .render import render_clip
 
 SPLITS = ("train", "val", "test")
-MANIFEST_COLUMNS = ["path", "task", "label", "start", "end", "split", "hands"]
+MANIFEST_COLUMNS = ["path", "task", "label", "start", "end", "split", "hands", "keypoints"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,11 @@ def _write_clip(cfg: SynthConfig, out_dir: Path, item: PlannedClip) -> list:
     video = Path("clips") / item.split / f"{item.clip_id}.mp4"
     hands = Path("hands") / f"{item.clip_id}.csv"
     write_video(out_dir / video, clip.frames, cfg.fps)
+    keypoints = Path("keypoints") / f"{item.clip_id}.npy"
     write_hand_csv(out_dir / hands, clip.hands, clip.visible)
-    return [video.as_posix(), item.task, item.label, clip.start, clip.end, item.split, hands.as_posix()]
+    write_keypoints(out_dir / keypoints, clip.keypoints)
+    return [video.as_posix(), item.task, item.label, clip.start, clip.end, item.split, hands.as_posix(),
+            keypoints.as_posix()]
 
 
 def generate(cfg: SynthConfig, out_dir: Path, progress: bool = True, workers: int = 1,
