@@ -130,6 +130,12 @@ def test_a_synthetic_set_trains_a_keypoint_model_from_its_landmarks(tmp_path):
     assert set(sample.clip[..., 2][present].tolist()) == {1.0}  # exact: full confidence
     changed = noisy[0].clip
     assert changed.shape == sample.clip.shape and not torch.equal(changed, sample.clip)
+    from mtl_hri.data.keypoint_clips import KeypointNoise
+
+    nobody = ClipDataset(data.records, space, spec, train=True, noise=KeypointNoise(empty=1.0))
+    waving = next(i for i, r in enumerate(data.records) if r.label == "wave")
+    empty = nobody[waving]  # what the scene sees while nobody is tracked: `none` for every task
+    assert not empty.clip.any() and set(empty.labels.values()) == {0}
     # the mirror image of the landmarks is the landmarks of the mirror image: flipping twice is the identity
     track = data.records[0].keypoints.load().points[:4]
     assert np.allclose(mirror(mirror(track, cfg.width), cfg.width), track)

@@ -225,10 +225,12 @@ class ClipDataset(Dataset):
         if flip:
             points = mirror(points, info.width)
         clip = keypoint_clip(points, info.width, info.height, rng, self.noise)
-        label = self.labels.mirrored(record.label) if flip else record.label
+        task, label = record.task, self.labels.mirrored(record.label) if flip else record.label
+        if rng is not None and rng.random() < self.noise.empty:
+            clip, task, label = np.zeros_like(clip), NONE, NONE
         t = len(indices)
-        return Sample(torch.from_numpy(clip), target_labels(self.labels, record.task, label),
-                      torch.zeros(t, 2, 2), torch.zeros(t, 2), False, GATE_CLASSES.index(record.task))
+        return Sample(torch.from_numpy(clip), target_labels(self.labels, task, label),
+                      torch.zeros(t, 2, 2), torch.zeros(t, 2), False, GATE_CLASSES.index(task))
 
 
 def collate(samples: Sequence[Sample]) -> tuple[torch.Tensor, Targets]:

@@ -34,6 +34,7 @@ class KeypointNoise:
     drop_frame: float = 0.03  # a frame with nobody's landmarks
     box: float = 0.05  # s.d. of the region's shift and relative size
     confidence: tuple[float, float] = (0.5, 1.0)  # present points' confidence, drawn uniformly
+    empty: float = 0.05  # a window of nobody, labelled `none`: what the node's scene shows while nobody is tracked
 
 
 def mirror_order() -> np.ndarray:
