@@ -80,3 +80,27 @@ def test_the_command_line_refuses_a_bad_segments_file_in_one_line(tmp_path):
                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().startswith("mtl-hri-eval: error: ") and "no video 'missing.avi'" in run.stderr
+
+
+def test_a_keypoint_model_runs_the_whole_pipeline_on_real_footage(footage, tmp_path):
+    """Offline and in the footage evaluation: per-body landmarks in, the front end's hands out, no hands while
+    nobody is tracked (null in the JSON, not an error)."""
+    from mtl_hri.stream.engine import create_engine
+
+    from .test_body_streams import keypoint_model
+
+    capture, clip = cv2.VideoCapture(str(footage)), tmp_path / "street.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (768, 576))
+    for _ in range(30):
+        writer.write(capture.read()[1])
+    writer.release()
+    model = keypoint_model(tmp_path / "kp")
+    run = subprocess.run([sys.executable, "-m", "mtl_hri.tools.offline", str(clip), "--model", str(model), "--out",
+                          str(tmp_path / "out.json")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    decisions = json.loads((tmp_path / "out.json").read_text())["decisions"]
+    assert decisions and all((d["left_x"] is None) == (d["left_conf"] is None) for d in decisions)
+    assert any(d["left_x"] is not None for d in decisions)  # a body's decisions carry the front end's hands
+    engine = create_engine(model, "onnxruntime", device="cpu")
+    report = evaluate_footage(write_csv(tmp_path / "s.csv", ["street.avi,0,29,action,walk"]), engine, tmp_path / "e")
+    assert report["tasks"]["action"]["decisions"] > 0

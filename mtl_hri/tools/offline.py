@@ -79,12 +79,12 @@ class DecisionRow:
     action_score: float
     gesture: str
     gesture_score: float
-    left_x: float
-    left_y: float
-    left_conf: float
-    right_x: float
-    right_y: float
-    right_conf: float
+    left_x: float | None  # None: no hand estimate (a keypoint model, while nobody is tracked)
+    left_y: float | None
+    left_conf: float | None
+    right_x: float | None
+    right_y: float | None
+    right_conf: float | None
 
 
 class InputError(ValueError):
@@ -207,7 +207,8 @@ def decision_row(decided: Decided) -> DecisionRow:
     """Return the CSV / JSON row of one decision: its stamp, frame, labels and hands."""
     src: Frame = decided.newest.source
     result = decided.result
-    hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) for t in (result.left, result.right)]
+    hands = [(float(t.xy[-1, 0]), float(t.xy[-1, 1]), float(t.confidence[-1])) if t is not None else (None,) * 3
+             for t in (result.left, result.right)]
     a, g = decided.decisions.get("action"), decided.decisions.get("gesture")
     return DecisionRow(decided.stamp, src.index, src.frame_id, a.label if a else NONE, a.score if a else 0.0,
                        g.label if g else NONE, g.score if g else 0.0, *hands[0], *hands[1])
