@@ -84,7 +84,8 @@ def test_the_command_line_refuses_a_bad_segments_file_in_one_line(tmp_path):
 
 def test_a_keypoint_model_runs_the_whole_pipeline_on_real_footage(footage, tmp_path):
     """Offline and in the footage evaluation: per-body landmarks in, the front end's hands out, no hands while
-    nobody is tracked (null in the JSON, not an error)."""
+    nobody is tracked (null in the JSON, not an error).
+    """
     from mtl_hri.stream.engine import create_engine
 
     from .test_body_streams import keypoint_model
