@@ -83,8 +83,10 @@ def test_the_command_line_refuses_a_bad_segments_file_in_one_line(tmp_path):
 
 
 def test_a_keypoint_model_runs_the_whole_pipeline_on_real_footage(footage, tmp_path):
-    """Offline and in the footage evaluation: per-body landmarks in, the front end's hands out, no hands while
-    nobody is tracked (null in the JSON, not an error).
+    """Run a keypoint model offline and in the footage evaluation.
+
+    Per-body landmarks go in, the front end's hands come out, and while nobody is tracked there are no hands (null
+    in the JSON, not an error).
     """
     from mtl_hri.stream.engine import create_engine
 
