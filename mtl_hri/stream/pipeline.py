@@ -16,7 +16,7 @@ import numpy as np
 from ..model import InputSpec
 from .body_keypoints import body_keypoints
 from .engine import EngineBase, RecognitionResult
-from .preprocess import FrameGeometry, Pixels, blank_window, check_frame_size, geometry_for, prepare, prepare_square
+from .preprocess import FrameGeometry, Pixels, check_frame_size, frame_layout, geometry_for, prepare, prepare_square
 from .smoothing import SmoothingParams
 from .stats import RateMeter, RollingStats
 from .window import FrameWindow, Push
@@ -254,7 +254,7 @@ class CameraStream:
             pixels = a.frame.pixels()
             keypoints = a.spec.modality == "keypoints"
             if keypoints:  # the whole scene is nobody's keypoints: a keypoint model decides on bodies only
-                a.crop, a.geometry = blank_window(a.spec)[0], geometry_for(*pixels.size, a.spec)
+                a.crop, a.geometry = np.zeros(*frame_layout(a.spec)), geometry_for(*pixels.size, a.spec)
             else:
                 a.crop, a.geometry = prepare(pixels, a.spec)
             rgb = pixels.rgb() if a.keep_rgb or a.front_end else None
