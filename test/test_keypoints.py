@@ -9,23 +9,13 @@ from mtl_hri.model.stgcn import KeypointSTGCN, adjacency, neighbour_mean
 
 from .conftest import SMALL_LABELS
 from .test_family import keypoint_frames
+from .test_model import trained_like
 
 KP_ARCH = ArchConfig(trunk="kp_stgcn", hand_head=False)
 
 
 def clip(seed: int, t: int) -> torch.Tensor:
     return keypoint_frames((1, t, N_POINTS, N_CHANNELS), torch.Generator().manual_seed(seed))
-
-
-def trained_like(model):
-    """Random BatchNorm statistics and affine terms, so that activations are not vanishingly small."""
-    g = torch.Generator().manual_seed(7)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model.eval()
 
 
 def test_the_person_graph_joins_every_point_and_each_hand_to_its_wrist():
