@@ -46,6 +46,7 @@ setup(
             "mtl-hri-naive-recognizer = mtl_hri.tools.bench.naive_node:main",
             "mtl-hri-train = mtl_hri.tools.train:main",
             "mtl-hri-eval = mtl_hri.tools.evaluate:main",
+            "mtl-hri-landmarks = mtl_hri.tools.landmarks:main",
             "mtl-hri-offline = mtl_hri.tools.offline:main",
             "mtl-hri-record = mtl_hri.tools.record:main",
             "mtl-hri-annotate-hands = mtl_hri.tools.annotate_hands:main",

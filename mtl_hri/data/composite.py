@@ -16,6 +16,7 @@ labelled for that task only (the other task's label is IGNORE, and its loss is m
         classes: [ApplyEyeMakeup]       # optional subset, or {dataset class: our class}; default all
         splits: {val: test}             # our split -> the dataset's (default: the same name; null: all records)
         options: {fold: 1}              # adapter keyword arguments
+        repeat: 1                       # optional: the train split's records this many times over
 """
 from __future__ import annotations
 
@@ -54,8 +55,11 @@ class SourceConfig:
     classes: list[str] | dict[str, str] | None = None  # kept classes, or {dataset class: our class}; None: all
     splits: dict[str, str | None] = field(default_factory=dict)  # our split -> the dataset's
     options: dict[str, Any] = field(default_factory=dict)
+    repeat: int = 1  # the train split's records this many times over: a small real set among many synthetic clips
 
     def __post_init__(self) -> None:
+        if self.repeat < 1:
+            raise ValueError(f"source repeat must be at least 1, got {self.repeat}")
         if self.type not in ADAPTERS:
             raise ValueError(f"unknown source type {self.type!r}; known: {sorted(ADAPTERS)}")
         if self.task is not None and self.task not in TASKS:
@@ -86,7 +90,7 @@ class SourceConfig:
                 r.label = rename[r.label] if rename is not None else r.label
             r.source = self.name
             records.append(r)
-        return records, classes
+        return records * (self.repeat if split == "train" else 1), classes
 
 
 @dataclass

@@ -20,12 +20,8 @@ MIN_VISIBLE = 0.5  # a body landmark with less visibility counts as not seen (oc
 HAND_BASE = {"left": LEFT_HAND, "right": RIGHT_HAND}
 
 
-def body_keypoints(body: Body, width: int, height: int, size: int) -> tuple[np.ndarray, FrameGeometry]:
-    """(N_POINTS, N_CHANNELS) keypoints of `body` in its square region, and that region as a crop geometry.
-
-    `width` and `height` are the source frame's; `size` the crop side the geometry maps to (the card's).
-    """
-    left, top, side = body_square(body.box)
+def body_points(body: Body) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the (N_POINTS, 2) source pixels of `body`'s points, their confidence and whether each was seen."""
     xy = np.zeros((N_POINTS, 2))
     confidence = np.zeros(N_POINTS)
     present = np.zeros(N_POINTS, bool)
@@ -36,7 +32,16 @@ def body_keypoints(body: Body, width: int, height: int, size: int) -> tuple[np.n
     for hand in body.hands:
         points = slice(HAND_BASE[hand.side], HAND_BASE[hand.side] + HAND_POINTS)
         xy[points], confidence[points], present[points] = hand.points[:, :2], hand.presence, True
-    keypoints = normalize_to_roi(xy, confidence, present, np.array([left + side / 2, top + side / 2]), side)
+    return xy, confidence, present
+
+
+def body_keypoints(body: Body, width: int, height: int, size: int) -> tuple[np.ndarray, FrameGeometry]:
+    """(N_POINTS, N_CHANNELS) keypoints of `body` in its square region, and that region as a crop geometry.
+
+    `width` and `height` are the source frame's; `size` the crop side the geometry maps to (the card's).
+    """
+    left, top, side = body_square(body.box)
+    keypoints = normalize_to_roi(*body_points(body), np.array([left + side / 2, top + side / 2]), side)
     scale = size / side
     return keypoints, FrameGeometry(width, height, scale, left * scale, top * scale)
 

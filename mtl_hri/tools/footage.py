@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..data.records import TASKS
 from ..paths import cache_dir
 from ..perception.frontend import FrontEnd, FrontEndParams
 from ..stream.pipeline import CameraStream, sample_fps_for
@@ -73,8 +74,8 @@ class TaskScore:
         return self.false_decisions / self.none_person_minutes if self.none_person_minutes else float("nan")
 
 
-def load_segments(path: Path, tasks: dict[str, list[str]]) -> list[Segment]:
-    """Read and check a segments CSV against the model's labels; ValueError naming the row otherwise."""
+def load_segments(path: Path, tasks: dict[str, list[str]] | None = None) -> list[Segment]:
+    """Read and check a segments CSV (against a model's labels, given `tasks`); ValueError naming the row otherwise."""
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != COLUMNS:
@@ -90,9 +91,11 @@ def load_segments(path: Path, tasks: dict[str, list[str]]) -> list[Segment]:
         if not 0 <= first <= last:
             raise ValueError(f"{where}: needs 0 <= first <= last, got {first}, {last}")
         task, label = row["task"], row["label"]
-        if task not in tasks:
+        if tasks is None and task not in TASKS:
+            raise ValueError(f"{where}: task must be one of {', '.join(TASKS)}, not {task!r}")
+        if tasks is not None and task not in tasks:
             raise ValueError(f"{where}: the model has no task {task!r} (it has {', '.join(tasks)})")
-        if label not in tasks[task]:
+        if tasks is not None and label not in tasks[task]:
             raise ValueError(f"{where}: {label!r} is not a {task} label of the model")
         segments.append(Segment(resolve_video(row["video"], path.parent, where), first, last, task, label))
     if not segments:
