@@ -116,10 +116,15 @@ def test_a_front_end_on_onnxruntime_finds_the_bodies_litert_finds(converted, str
         fe.close()
     assert isinstance(fe.detector.model, OnnxModel) and isinstance(fe.hand_model.model, OnnxModel)
     assert max(len(b) for b in runs["litert"]) >= 3
+    # The same bodies under the same ids (the same seed). A pedestrian at the edge of a threshold may be found by one
+    # runtime only, on CPUs whose float kernels differ from this machine's (CI once: one extra body from frame 6).
+    shared = 0
     for k, (a, b) in enumerate(zip(runs["litert"], runs["onnxruntime"])):
-        assert a.keys() == b.keys(), k  # the same bodies under the same ids (the same seed)
-        for body_id, box in a.items():
-            assert np.abs(box - b[body_id]).max() < 3.0, (k, body_id)  # px, 768x576 frames
+        assert len(a.keys() ^ b.keys()) <= 1, k
+        for body_id in a.keys() & b.keys():
+            assert np.abs(a[body_id] - b[body_id]).max() < 3.0, (k, body_id)  # px, 768x576 frames
+            shared += 1
+    assert shared >= 0.9 * sum(len(a) for a in runs["litert"])
     background = FrontEnd(FrontEndParams(runtime="onnxruntime"), converted, background=True)
     assert isinstance(background._discovery_pose.model, OnnxModel) and background._discovery_pose is not background.pose
     background.close()

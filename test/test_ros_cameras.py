@@ -8,7 +8,7 @@ from mtl_hri.tools.bench.listener import OutputListener
 from mtl_hri.tools.bench.procs import RosProcess
 
 NS = "/mtl_hri_multi"
-CAMERAS = {"front": ("/multi/front/image", "front_optical", 15.0), "left": ("/multi/left/image", "left_optical", 10.0)}
+CAMERAS = {"front": ("/multi/front/image", "front_optical", 15.0), "left": ("/multi/left/image", "left_optical", 5.0)}
 
 
 @pytest.fixture(scope="module")
@@ -63,4 +63,6 @@ def test_diagnostics_per_camera(two_cameras):
     front = listeners["front"].diagnostic_values("/front")
     left = listeners["front"].diagnostic_values("/left")
     assert front and left
-    assert float(front["input_fps"]) > float(left["input_fps"]) > 5  # 15 vs 10 FPS, counted separately
+    # 15 vs 5 FPS, counted separately. Far apart: a loaded CI machine took both at its capacity (once 9.1 and 9.2 FPS
+    # of 15 and 10).
+    assert float(front["input_fps"]) > float(left["input_fps"]) > 3
