@@ -27,6 +27,7 @@ class Motion:
     cycles: float  # oscillations (wave, beckon) or steps (turn_around)
     amplitude: float  # degrees: wave swing, beckon curl, bow pitch, walk hip swing, point elevation
     distance: float = 0.0  # walk: signed travel to the image right, heights
+    path: float = 0.0  # walk: distance walked along the facing, heights (more than |distance| when not in profile)
     stride: float = 0.7  # walk: distance per gait cycle, heights
     lift: float = 0.0  # jump: peak height, heights
     turn: float = 1.0  # turn_around: +1 or -1
@@ -169,11 +170,11 @@ def _thumbs_up(s: float, m: Motion, p: Pose) -> None:
 
 
 def _walk(s: float, m: Motion, p: Pose) -> None:
-    """Walk across the frame (in profile): legs and counter-swinging arms follow the distance covered."""
+    """Walk the way the figure faces: legs and counter-swinging arms follow the path covered, the image x its share."""
     covered = _trapezoid(s, 0.15)
     speed = min(s / 0.15, 1.0, (1 - s) / 0.15)
     p.x = m.distance * covered
-    phase = 2 * np.pi * abs(m.distance) * covered / m.stride
+    phase = 2 * np.pi * m.path * covered / m.stride
     swing = m.amplitude * speed * np.sin(phase)
     for side, sign in ((LEFT, 1.0), (RIGHT, -1.0)):
         p.legs[side] = [sign * swing, 5 + 55 * speed * max(0.0, sign * np.cos(phase)) ** 1.5]
@@ -182,10 +183,17 @@ def _walk(s: float, m: Motion, p: Pose) -> None:
 
 
 def _walk_motion(d: Draws, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
+    """Draw a walk of any heading: across the frame, toward the camera or away from it.
+
+    Real people walk every way: a robot mostly sees them come toward it, a raised camera crosswise. Toward the camera
+    the figure steps in place, as a person re-centred in their own region does (no perspective here).
+    """
     hip = rng.uniform(18, 26)
     stride = 4 * (body.thigh + body.shin) * np.sin(np.radians(hip))
-    distance = d.sign * rng.uniform(0.35, 0.6) * frame_heights
-    return Motion(d.sign * rng.uniform(60, 90), d.side, 0, hip, distance=distance, stride=stride, sway=d.sway)
+    path = rng.uniform(0.35, 0.6) * frame_heights
+    yaw = d.sign * rng.uniform(0, 180)
+    return Motion(yaw, d.side, 0, hip, distance=path * np.sin(np.radians(yaw)), path=path, stride=stride,
+                  sway=d.sway)
 
 
 def _sit_down(s: float, m: Motion, p: Pose) -> None:

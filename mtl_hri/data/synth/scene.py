@@ -217,8 +217,10 @@ def _cast(cfg: SceneConfig, depth: int, slot: int, rng: np.random.Generator) -> 
     spec = LABELS[SCENE_LABELS[int(rng.integers(len(SCENE_LABELS)))]]
     motion = sample_motion(spec, body, rng, width)
     walk = sample_motion(WALK, body, rng, width)
-    walk_in = replace(walk, yaw=direction * abs(walk.yaw), distance=stand_x - start_x)  # facing the way they go
-    walk_out = replace(walk_in, distance=end_x - stand_x)
+    # Across the frame, facing the way they go: 60-90 degrees from the camera (the walk's heading, uniform over 0-180).
+    yaw = direction * (60 + abs(walk.yaw) / 6)
+    walk_in, walk_out = (replace(walk, yaw=yaw, distance=x, path=abs(x) / np.sin(np.radians(abs(yaw))))
+                         for x in (stand_x - start_x, end_x - stand_x))
     n_in, n_out = (math.ceil(abs(m.distance) / WALK_SPEED * cfg.fps) for m in (walk_in, walk_out))
     return _Cast(body, spec, motion, walk_in, walk_out, scale, foot_row, start_x, stand_x, depth, n_in, n_out)
 
