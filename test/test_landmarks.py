@@ -10,9 +10,9 @@ import pytest
 
 from mtl_hri.data.composite import CompositeConfig
 from mtl_hri.data.generic import load_manifest
-from mtl_hri.model.keypoints import N_POINTS
+from mtl_hri.model.keypoints import BODY_POINTS, LEFT_HAND, N_POINTS
 from mtl_hri.tools.footage import Segment
-from mtl_hri.tools.landmarks import MIN_FRAMES, segment_rows
+from mtl_hri.tools.landmarks import MIN_FRAMES, front_end_errors, segment_rows
 
 
 def track(seen: range, length: int = 100) -> np.ndarray:
@@ -31,6 +31,25 @@ def test_a_segment_is_cut_into_train_then_val_by_time_and_short_parts_are_left_o
     assert all(r.end - r.start >= MIN_FRAMES and (r.task, r.label) == ("action", "walk") for r in rows)
     assert segment_rows(segment, tracks, files, 0.0) == [r for r in segment_rows(segment, tracks, files, 0.0)
                                                          if r.split == "train"]
+
+
+def test_the_front_end_errors_are_measured_in_the_units_training_simulates_them_in():
+    """A still body of 200 px with known noise: lost frames, unseen points, no hands, jitter of the region."""
+    rng = np.random.default_rng(0)
+    still = np.c_[rng.uniform(300, 400, BODY_POINTS), np.linspace(100, 300, BODY_POINTS)]
+    track = np.zeros((400, N_POINTS, 3), np.float32)
+    track[:, :BODY_POINTS, :2] = still + rng.normal(0, 2.0, (400, BODY_POINTS, 2))  # 2 px
+    track[:, :BODY_POINTS, 2] = rng.random((400, BODY_POINTS)) >= 0.1
+    track[rng.random(400) < 0.05] = 0  # lost frames
+    track[0, :BODY_POINTS, 2] = track[-1, :BODY_POINTS, 2] = 1  # the track runs from the first frame to the last
+    track[10:20, LEFT_HAND:LEFT_HAND + 21, 2] = 1  # a hand on 10 frames
+    errors = front_end_errors({"a": track, "nobody": np.zeros((5, N_POINTS, 3), np.float32)}, 768, 576)
+    side = 1.2 * 200 * 1.15  # the padded box's height (BOX_PAD 0.1 on each side), squared with BODY_PAD 1.15
+    seen = track[:, :BODY_POINTS, 2].any(axis=1)
+    assert (errors.tracks, errors.frames) == (1, 400) and errors.drop_frame == pytest.approx(1 - seen.mean())
+    assert errors.drop_point == pytest.approx(0.1, abs=0.01)
+    assert errors.no_hand == pytest.approx(1 - seen[10:20].sum() / seen.sum())
+    assert errors.jitter == pytest.approx(2.0 / side, rel=0.15)
 
 
 def test_a_source_repeats_its_train_records_only(tmp_path):
@@ -56,9 +75,11 @@ def test_real_pedestrians_become_keypoint_clips_a_keypoint_model_trains_on(foota
     segments = tmp_path / "segments.csv"
     segments.write_text("video,first,last,task,label\nstreet.avi,0,39,action,walk\nstreet.avi,0,29,gesture,none\n")
     out = tmp_path / "set"
-    run = subprocess.run([sys.executable, "-m", "mtl_hri.tools.landmarks", str(segments), "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
+    # val: the last 16 frames (a pedestrian seen on 8 of them makes a clip; the default 20 % would leave 8 of 8)
+    run = subprocess.run([sys.executable, "-m", "mtl_hri.tools.landmarks", str(segments), "--out", str(out),
+                          "--val-fraction", "0.4"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "street.avi: the front end on" in run.stdout and "body points unseen" in run.stdout
     with (out / "manifest.csv").open() as f:
         rows = list(csv.DictReader(f))
     walk = [r for r in rows if r["task"] == "action"]

@@ -24,11 +24,13 @@ BODY_MIRROR = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), *((i, i + 1) for i in ra
 class KeypointNoise:
     """A front end's errors, as probabilities per frame (or point) and sizes in units of the person's region.
 
-    `no_hands` is measured on the real front end; the others are estimates until they are (issue 14).
+    Measured by `mtl-hri-landmarks` on the front end's tracks of vtest.avi's pedestrians (frames 0-399, 17 people,
+    1804 frames, 2026-12-07): frames lost within a track 3.2 %, body points unseen 11.8 %, no hand on any frame, jitter
+    at most 1.0 % of the region. The hands' misses and swaps, the box's wobble and the confidences are estimates.
     """
 
     jitter: float = 0.01  # s.d. of each point's position
-    drop_point: float = 0.05  # a body point reported missing
+    drop_point: float = 0.12  # a body point reported missing
     drop_hand: float = 0.3  # a hand not found on a frame
     # No hand found on the whole clip: the front end skips hands under 32 px, and on vtest.avi's pedestrians (83 px
     # tall, median) it found none in 1313 body-frames (measured 2026-12-02), though 85 % of their body points.
