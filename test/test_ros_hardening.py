@@ -63,8 +63,7 @@ def set_params(listener, params, **values):
 
 def test_a_seeded_mix_of_bad_frames_and_stamps_never_stops_the_node(raw_node):
     listener, proc, player, params = raw_node
-    player.play(2.0)
-    assert spin_until(listener, lambda: len(listener.received.hands) > 3, 30), proc.log()
+    assert player.play_until(lambda: len(listener.received.hands) > 3), proc.log()
 
     def huge_wide():
         player.pub.publish(mono(1_000_000, 1))  # 1 MB, aspect 10^6:1
@@ -123,8 +122,7 @@ def bad_card(model_dir, tmp_path, name, edit):
 
 def test_bad_cards_exports_and_parameters_are_refused_and_the_old_model_stays(raw_node, model_dir, tmp_path):
     listener, proc, player, params = raw_node
-    player.play(2.0)
-    assert spin_until(listener, lambda: len(listener.received.hands) > 3, 30), proc.log()
+    assert player.play_until(lambda: len(listener.received.hands) > 3), proc.log()
     exported = shutil.copytree(model_dir, tmp_path / "exported")
     export_model_dir(exported)
     corrupt_onnx = shutil.copytree(exported, tmp_path / "corrupt_onnx")

@@ -46,6 +46,13 @@ class FramePlayer:
             self.pub.publish(self.message())
             spin_for(self.node, 1 / fps)
 
+    def play_until(self, done, seconds=30.0) -> bool:
+        """Play until `done()`, at most `seconds`: a new node may match this publisher after a short play ended."""
+        end = time.monotonic() + seconds
+        while not done() and time.monotonic() < end:
+            self.play(0.5)
+        return done()
+
 
 def malformed(player: FramePlayer) -> list[Image]:
     truncated = player.message()
@@ -87,8 +94,7 @@ def node(ros, ros_env, model_dir, footage, tmp_path_factory):
 
 def test_malformed_and_backwards_frames_are_dropped_counted_and_the_node_keeps_deciding(node):
     listener, proc, player, _ = node
-    player.play(3.0)
-    assert spin_until(listener, lambda: len(listener.received.hands) > 5, 30), proc.log()
+    assert player.play_until(lambda: len(listener.received.hands) > 5), proc.log()
     last_good = player.t
     bad = malformed(player) * 3  # 12 malformed frames
     for msg in bad:
@@ -175,8 +181,7 @@ def test_corrupt_checkpoint_keeps_node_alive_until_a_valid_model_is_set(ros, ros
         assert params.wait_for_services(10)
         result = call(listener, params.set_parameters([Parameter("model", value=str(good))]), 60).results[0]
         assert result.successful, result.reason
-        player.play(3.0)
-        assert spin_until(listener, lambda: len(listener.received.hands) > 3, 20), proc.log()
+        assert player.play_until(lambda: len(listener.received.hands) > 3), proc.log()
         assert proc.stop() == 0
     finally:
         proc.stop()
