@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from ..model.config import InputSpec
 from ..model.heads import GATE_CLASSES
 from ..stream.preprocess import FrameGeometry, geometry_for, resize_crop, scaled_size
-from .keypoint_clips import KeypointNoise, cut_below, keypoint_clip, mirror
+from .keypoint_clips import KeypointNoise, keypoint_clip, mirror
 from .records import NONE, ClipRecord, LabelSpace
 from .targets import IGNORE, Targets
 from .video import ShortVideoError, VideoError, VideoReader, open_video
@@ -224,8 +224,6 @@ class ClipDataset(Dataset):
         flip = rng is not None and bool(rng.random() < self.augment.flip)
         if flip:
             points = mirror(points, info.width)
-        if rng is not None and record.task != "action" and rng.random() < self.noise.upper_body:
-            points = cut_below(points, rng, self.noise.cut)
         clip = keypoint_clip(points, info.width, info.height, rng, self.noise)
         task, label = record.task, self.labels.mirrored(record.label) if flip else record.label
         if rng is not None and rng.random() < self.noise.empty:

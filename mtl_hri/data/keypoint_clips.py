@@ -40,28 +40,6 @@ class KeypointNoise:
     box: float = 0.05  # s.d. of the region's shift and relative size
     confidence: tuple[float, float] = (0.5, 1.0)  # present points' confidence, drawn uniformly
     empty: float = 0.05  # a window of nobody, labelled `none`: what the node's scene shows while nobody is tracked
-    # A clip cut at the waist or thighs (a table, a close-up, the frame's edge), for labels the legs do not decide
-    # (gestures, none). The front end on a seated person seen over a table (Megamind.avi) saw their legs on 1 % of
-    # frames and hips on 44 %; a model that never trained without legs called them `bow` and `stand_up`.
-    upper_body: float = 0.25
-    cut: tuple[float, float] = (0.5, 0.75)  # the line, as a share of the body's height from its top: hips to knees
-
-
-def cut_below(points: np.ndarray, rng: np.random.Generator, share: tuple[float, float]) -> np.ndarray:
-    """(T, N_POINTS, 3) pixels -> the same with every point below a horizontal line marked not present.
-
-    The line is still, as a table's edge or the frame's is, at a share drawn from `share` of the body's height on
-    the clip's first frame with a body (head top 0, lowest point 1).
-    """
-    out = points.copy()
-    seen = [frame[:BODY_POINTS][frame[:BODY_POINTS, 2] > 0.5] for frame in points]
-    first = next((body for body in seen if len(body)), None)
-    if first is None:
-        return out
-    top, bottom = first[:, 1].min(), first[:, 1].max()
-    line = top + rng.uniform(*share) * (bottom - top)
-    out[..., 2] = np.where(out[..., 1] > line, 0.0, out[..., 2])
-    return out
 
 
 def mirror_order() -> np.ndarray:
