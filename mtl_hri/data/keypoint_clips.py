@@ -58,6 +58,11 @@ def mirror(points: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def body_region(seen: np.ndarray, width: int, height: int) -> tuple[int, int, int]:
+    """(left, top, side) of the square region the node gives a body whose seen points are `seen` (at least 4)."""
+    return body_square(padded_box(visible_box(seen, np.ones(len(seen))), width, height))
+
+
 def keypoint_clip(points: np.ndarray, width: int, height: int, rng: np.random.Generator | None = None,
                   noise: KeypointNoise | None = None) -> np.ndarray:
     """(T, N_POINTS, 3) pixels and presence -> (T, N_POINTS, N_CHANNELS) float32, as the model takes them.
@@ -87,8 +92,7 @@ def keypoint_clip(points: np.ndarray, width: int, height: int, rng: np.random.Ge
         body = present[:BODY_POINTS]
         if body.sum() < 4:  # the front end keeps no body it cannot see
             continue
-        left, top, side = body_square(padded_box(visible_box(xy[:BODY_POINTS][body], np.ones(int(body.sum()))),
-                                                 width, height))
+        left, top, side = body_region(xy[:BODY_POINTS][body], width, height)
         centre = np.array([left + side / 2, top + side / 2])
         if rng is not None:
             centre = centre + rng.normal(0, noise.box * side, 2)

@@ -24,10 +24,10 @@ import numpy as np
 from tqdm import tqdm
 
 from ..data.generic import write_keypoints
+from ..data.keypoint_clips import body_region
 from ..model.keypoints import BODY_POINTS, HAND_POINTS, LEFT_HAND, N_POINTS, RIGHT_HAND
-from ..perception.frontend import FrontEnd, FrontEndParams, padded_box
+from ..perception.frontend import FrontEnd, FrontEndParams
 from ..stream.body_keypoints import body_points
-from ..stream.preprocess import body_square
 from .footage import Segment, load_segments
 from .offline import InputError, video_frames
 
@@ -110,8 +110,7 @@ def front_end_errors(tracks: dict[str, np.ndarray], width: int, height: int) -> 
             present = (body[t - 1:t + 2, :, 2] > 0).all(axis=0)
             if present.sum() < 4:
                 continue
-            _, _, side = body_square(padded_box(np.r_[body[t, present, :2].min(0), body[t, present, :2].max(0)],
-                                                width, height))
+            _, _, side = body_region(body[t, present, :2], width, height)
             xy = body[t - 1:t + 2, present, :2]
             steps.append((xy[0] - 2 * xy[1] + xy[2]).ravel() / side)
     if not spans:
