@@ -20,15 +20,19 @@ import pytest
 import rclpy
 
 from mtl_hri.data.labels import HRI_GESTURES
-from mtl_hri.ros.hri import normalized_points, roi, skeleton2d
-from mtl_hri.stream.ros4hri_labels import (
+from mtl_hri.model.card import ModelLoadError, load_card
+from mtl_hri.model.config import ArchConfig, ModelCard
+from mtl_hri.model.ros4hri_labels import (
     GESTURE_CONSTANTS,
+    GESTURE_NAMES,
     HANDEDNESS_CONSTANTS,
     POSTURE_CONSTANTS,
+    POSTURE_NAMES,
     gesture_constant,
     handedness_constant,
     posture_constant,
 )
+from mtl_hri.ros.hri import gesture, normalized_points, posture, roi, skeleton2d
 
 from .test_vision_msgs import JsonLinesProcess, fixture_env
 
@@ -65,6 +69,8 @@ def test_fixture_constants_are_those_of_hri_msgs():
 
 
 def test_every_table_entry_names_a_constant_of_its_message():
+    assert {name: value for value, name in enumerate(GESTURE_NAMES)} == GESTURE
+    assert {name: value for value, name in enumerate(POSTURE_NAMES)} == POSTURE
     assert set(GESTURE_CONSTANTS.values()) <= set(GESTURE) - {"OTHER"}
     assert set(HANDEDNESS_CONSTANTS.values()) == set(HANDEDNESS)
     assert set(POSTURE_CONSTANTS.values()) == set(POSTURE) - {"OTHER"}
@@ -93,8 +99,42 @@ def test_other_vocabularies_and_postures():
         handedness_constant("both")
 
 
+def test_the_bundled_card_maps_every_gesture_label():
+    card = json.loads((ROOT / "models" / "default" / "model.json").read_text())
+    assert card["ros4hri"] == {"gesture": {label: gesture_constant(label) for label in card["labels"]["gesture"]}}
+    assert load_card(ROOT / "models" / "default").ros4hri_constant("gesture", "stop") == "OPEN_PALM"
+
+
+def test_a_card_maps_its_labels_and_refuses_a_wrong_map(tmp_path):
+    labels = {"action": ["none", "walk"], "gesture": ["none", "wave", "hi_five"], "posture": ["none", "sitting"]}
+    card = ModelCard("custom", ArchConfig(hand_head=False), labels)
+    assert card.ros4hri == {"gesture": {"none": "OTHER", "wave": "WAVING", "hi_five": "OTHER"},
+                            "posture": {"none": "OTHER", "sitting": "SITTING"}}, "filled from the tables"
+    card.ros4hri["gesture"]["hi_five"] = "OPEN_PALM"  # a custom vocabulary maps its own label
+    (tmp_path / "model.json").write_text(json.dumps(card.to_dict()))
+    loaded = load_card(tmp_path)
+    assert loaded.ros4hri_constant("gesture", "hi_five") == "OPEN_PALM"
+    assert loaded.ros4hri_constant("action", "walk") == "OTHER", "ROS4HRI has no action message"
+    for change, reason in ((lambda m: m["gesture"].update(hi_five="HIGH_FIVE"), "not a constant of hri_msgs"),
+                           (lambda m: m["gesture"].pop("wave"), r"missing \['wave'\]"),
+                           (lambda m: m["gesture"].update(nod="OTHER"), r"not a label \['nod'\]"),
+                           (lambda m: m.update(action={"none": "OTHER", "walk": "OTHER"}), "ros4hri.action"),
+                           (lambda m: m["posture"].update(sitting="WAVING"), "ros4hri.posture.sitting")):
+        values = card.to_dict()
+        change(values["ros4hri"])
+        (tmp_path / "model.json").write_text(json.dumps(values))
+        with pytest.raises(ModelLoadError, match=reason):
+            load_card(tmp_path)
+
+
+def test_builders_refuse_a_name_that_is_not_a_constant():
+    for build, name in ((gesture, "wave"), (gesture, "header"), (gesture, "LEFT"), (posture, "WAVING")):
+        with pytest.raises(ValueError, match="is not one of"):
+            build(None, name)
+
+
 def test_label_tables_load_without_ros():
-    code = ("import sys, mtl_hri.stream.ros4hri_labels\n"
+    code = ("import sys, mtl_hri.model.ros4hri_labels\n"
             "print(sorted(m for m in ('rclpy', 'std_msgs') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
@@ -137,13 +177,13 @@ CASES = {
             ([[-32, -10, 800, 600], WIDTH, HEIGHT, 1.7], {"box": [0.0, 0.0, 1.0, 1.0], "c": 1.0}),
             ([[320, 120, 480, 360], WIDTH, HEIGHT, -0.2], {"box": [0.5, 0.25, 0.75, 0.75], "c": 0.0})],
     "skeleton": [([SKELETON_POINTS, WIDTH, HEIGHT], {"skeleton": SKELETON_EXPECTED})],
-    # (label, hand) -> (gesture, handedness), numbers as in hri_msgs
-    "gesture": [([label, hand], {"gesture": g, "handedness": h}) for label, hand, g, h in (
-        ("wave", "right", 6, 1), ("stop", "left", 8, 2), ("thumbs_up", "", 11, 0), ("beckon", "left", 0, 2),
-        ("swipe_right", "", 0, 0), ("none", "", 0, 0), ("closed_fist", "right", 7, 1), ("ily", "", 13, 0),
-        ("both_hands_raised", "", 5, 0), ("pointing_up", "left", 9, 2))],
-    "posture": [(["standing"], {"posture": 1}), (["sitting"], {"posture": 2}), (["crouching"], {"posture": 3}),
-                (["lying"], {"posture": 4}), (["sit_down"], {"posture": 0})],
+    # (constant, hand) -> (gesture, handedness): every Gesture constant once, numbers as in hri_msgs
+    "gesture": [([name, hand], {"gesture": GESTURE[name], "handedness": h}) for name, hand, h in (
+        ("WAVING", "right", 1), ("OPEN_PALM", "left", 2), ("THUMB_UP", "", 0), ("OTHER", "left", 2),
+        ("CLOSED_FIST", "right", 1), ("LOVE", "", 0), ("BOTH_HANDS_RAISED", "", 0), ("POINTING_UP", "left", 2),
+        ("HANDS_ON_FACE", "", 0), ("ARMS_CROSSED", "right", 1), ("LEFT_HAND_RAISED", "left", 2),
+        ("RIGHT_HAND_RAISED", "right", 1), ("THUMB_DOWN", "", 0), ("VICTORY", "left", 2))],
+    "posture": [([name], {"posture": POSTURE[name]}) for name in POSTURE],
 }
 TOPICS = {"ids": (TRACKED, "hri_msgs/msg/IdsList"),
           "roi": (f"{BODY_NS}/roi", "hri_msgs/msg/NormalizedRegionOfInterest2D"),

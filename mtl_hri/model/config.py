@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import schema
 from .keypoints import N_CHANNELS, N_POINTS
+from .ros4hri_labels import card_map, check_card_map
 
 NONE = "none"  # class 0 of every task: nobody is doing anything of it
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -117,9 +118,20 @@ class ModelCard:
     weights_sha256: str = ""
     exports: dict[str, str] = field(default_factory=dict)  # exported graph file -> its sha256 (mtl-hri-export)
     format_version: int = 1
+    # task -> label -> the hri_msgs constant (Gesture, BodyPosture) it is published as; a card without one gets
+    # the default tables' (ros4hri_labels.card_map)
+    ros4hri: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.ros4hri:
+            self.ros4hri = card_map(self.labels) if isinstance(self.labels, dict) else {}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def ros4hri_constant(self, task: str, label: str) -> str:
+        """Return the name of the hri_msgs constant that `label` of `task` is published as (OTHER if unmapped)."""
+        return self.ros4hri.get(task, {}).get(label, "OTHER")
 
     @property
     def hands_source(self) -> str:
@@ -150,6 +162,7 @@ class ModelCard:
         for name, digest in self.exports.items():
             if not re.fullmatch(r"[0-9a-f]{64}", digest) or "/" in name:
                 raise ValueError(f"{where}: exports.{name}: expected a file name and 64 lower-case hex digits")
+        check_card_map(self.ros4hri, self.labels, where)
         self.arch.validate(where, "arch.")
         self.input.validate(where, "input.")
         _check(self.input.modality == self.arch.modality, where, "input.modality",

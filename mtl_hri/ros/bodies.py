@@ -24,6 +24,7 @@ from rclpy.publisher import Publisher
 from rclpy.qos import QoSProfile, QoSReliabilityPolicy
 from std_msgs.msg import Header
 
+from ..model.config import ModelCard
 from ..perception.frontend import Body
 from ..perception.hands import POINTS as HAND_POINTS
 from ..perception.pose import LEFT_ELBOW, LEFT_WRIST, RIGHT_ELBOW, RIGHT_WRIST
@@ -102,8 +103,11 @@ class BodyOutputs:
         if self.tracked is not None:
             self.tracked.publish(hri.ids_list(header, ids))
 
-    def publish(self, decided: Decided) -> None:
-        """One body's decision: where it is (roi, skeleton, hands) and what it does (gesture, classifications)."""
+    def publish(self, decided: Decided, card: ModelCard) -> None:
+        """One body's decision: where it is (roi, skeleton, hands) and what it does (gesture, classifications).
+
+        The gesture goes out as the constant that the deciding model's card maps its label to.
+        """
         body: Body = decided.newest.body
         topics = self.topics.get(body.id)
         if topics is None:
@@ -116,7 +120,8 @@ class BodyOutputs:
             topics.skeleton.publish(hri.skeleton2d(header, body.skeleton, width, height))
             gesture = decided.decisions.get("gesture")
             if gesture is not None:
-                topics.gesture.publish(hri.gesture(header, gesture.label, gesturing_hand(body)))
+                constant = card.ros4hri_constant("gesture", gesture.label)
+                topics.gesture.publish(hri.gesture(header, constant, gesturing_hand(body)))
         for task, pub in topics.classifications.items():
             if task in decided.result.heads:
                 pub.publish(classification(header, decided.result.heads[task]))

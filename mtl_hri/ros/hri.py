@@ -2,9 +2,10 @@
 
 Every builder takes the source image's `std_msgs/Header` and puts a copy of it in the message: REP-155 wants the
 acquisition time of the image, never the time the message is made. Coordinates are normalised by the image's
-width and height and clipped to [0, 1], with (0, 0) the top left. Gesture and posture labels become constants
-through the ROS-agnostic tables of `mtl_hri.stream.ros4hri_labels`. Topic layout and QoS: /work/shared/design/
-ros4hri.md (`/humans/bodies/<id>/roi`, `.../skeleton2d`, `.../gesture`, `.../posture`, `/humans/bodies/tracked`).
+width and height and clipped to [0, 1], with (0, 0) the top left. Gestures and postures are given as the names
+of their constants, which the model card maps its labels to (`ModelCard.ros4hri`, `mtl_hri.model.ros4hri_labels`).
+Topic layout and QoS: /work/shared/design/ros4hri.md (`/humans/bodies/<id>/roi`, `.../skeleton2d`, `.../gesture`,
+`.../posture`, `/humans/bodies/tracked`).
 
 ROS 2 distros ship hri_msgs (ros-<distro>-hri-msgs); the PyPI wheels do not, so its import is guarded: this module
 imports anywhere, and a node publishes ROS4HRI only when hri_msgs_available().
@@ -18,7 +19,7 @@ from builtin_interfaces.msg import Time
 from numpy.typing import ArrayLike
 from std_msgs.msg import Header
 
-from ..stream.ros4hri_labels import gesture_constant, handedness_constant, posture_constant
+from ..model.ros4hri_labels import GESTURE_NAMES, POSTURE_NAMES, handedness_constant
 from .interfaces import type_support_loads
 
 try:
@@ -97,12 +98,19 @@ def skeleton2d(header: Header, points: ArrayLike, width: float, height: float) -
     return Skeleton2D(header=copy_header(header), skeleton=skeleton)
 
 
-def gesture(header: Header, label: str, handedness: str = "") -> Gesture:
-    """Build a body's gesture from an mtl_hri gesture label and the hand making it ("left", "right" or "")."""
-    return Gesture(header=copy_header(header), gesture=getattr(Gesture, gesture_constant(label)),
-                   handedness=getattr(Gesture, handedness_constant(handedness)))
+def _constant(names: tuple[str, ...], name: str) -> int:
+    if name not in names:  # getattr would also accept the message's fields and handedness constants
+        raise ValueError(f"{name!r} is not one of {', '.join(names)}")
+    return names.index(name)
 
 
-def posture(header: Header, label: str) -> BodyPosture:
-    """Build a body's posture from a posture label (standing, sitting, crouching, lying; anything else is OTHER)."""
-    return BodyPosture(header=copy_header(header), posture=getattr(BodyPosture, posture_constant(label)))
+def gesture(header: Header, constant: str, handedness: str = "") -> Gesture:
+    """Build a body's gesture from a Gesture constant's name (WAVING, ...) and the hand making it (left, right, "")."""
+    value, hand = _constant(GESTURE_NAMES, constant), handedness_constant(handedness)
+    return Gesture(header=copy_header(header), gesture=value, handedness=getattr(Gesture, hand))
+
+
+def posture(header: Header, constant: str) -> BodyPosture:
+    """Build a body's posture from a BodyPosture constant's name (STANDING, SITTING, CROUCHING, LAYING, OTHER)."""
+    value = _constant(POSTURE_NAMES, constant)
+    return BodyPosture(header=copy_header(header), posture=value)

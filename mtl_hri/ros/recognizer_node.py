@@ -532,7 +532,7 @@ class RecognizerNode(Node):
             try:
                 with self._outputs_lock:
                     if decided.body is not None:
-                        self.bodies.publish(decided)
+                        self.bodies.publish(decided, engine.card)
                         camera.note_body(decided)
                     if decided.newest.primary:  # the primary body's, or the whole scene's when there is none
                         camera.publish(decided, camera.stream.tracked)
