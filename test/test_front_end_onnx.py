@@ -126,7 +126,7 @@ def test_a_front_end_on_onnxruntime_finds_the_bodies_litert_finds(converted, str
             shared += 1
     assert shared >= 0.9 * sum(len(a) for a in runs["litert"])
     background = FrontEnd(FrontEndParams(runtime="onnxruntime"), converted, background=True)
-    assert isinstance(background._discovery_pose.model, OnnxModel) and background._discovery_pose is not background.pose
+    assert isinstance(background.pose.model, OnnxModel) and isinstance(background.detector.model, OnnxModel)
     background.close()
 
 

@@ -7,6 +7,7 @@ import io
 import math
 import tarfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -199,6 +200,18 @@ def test_detector_and_landmarks_find_pedestrians_and_reject_false_alarms(street)
         assert nose_y < ankle_y - 20  # upright pedestrians: the head above the feet
         box = b.box()
         assert 0 <= box[0] < box[2] <= rgb.shape[1] + 5 and box[3] - box[1] > 30
+
+
+def test_threads_share_one_landmark_model_and_get_what_one_thread_gets(street):
+    """The live front end's discovery thread and its frame path call one PoseLandmarker at once."""
+    rgb = street[0]
+    rois = [Roi.around_box(d.box, 1.25) for d in PersonDetector()(rgb)][:4]
+    pose = PoseLandmarker()
+    alone = [pose(rgb, roi).points for roi in rois]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda k: pose(rgb, rois[k % len(rois)]).points, range(40)))
+    for k, points in enumerate(together):
+        np.testing.assert_array_equal(points, alone[k % len(rois)])
 
 
 def test_hands_are_found_around_the_wrists_of_a_real_photo(basketball_photo):

@@ -140,9 +140,9 @@ class FrontEnd:
         self.hand_model = HandLandmarker(directory, params.threads, params.min_presence, params.runtime)
         self.tracker = BodyTracker(params.body_timeout, seed)
         self.bodies: dict[str, Body] = {}
-        # Interpreters are not thread-safe: the discovery thread has its own landmark model, and the detector is
-        # only ever used by one discovery at a time (the one in flight, else one in line).
-        self._discovery_pose = PoseLandmarker(directory, params.threads, params.runtime) if background else self.pose
+        # The discovery thread shares the landmark model, which takes one call at a time (a second interpreter cost
+        # 41 MB of the node's memory; a frame waits at most one pass, ~14 ms); the detector is only ever used by one
+        # discovery at a time (the one in flight, else one in line).
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="mtl_hri_discovery") if background else None
         self._discovering: Future[Discovery] | None = None
         self._epoch = 0
@@ -265,12 +265,12 @@ class FrontEnd:
                        key=lambda d: -(d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
         bodies, rejected, landmarked = [], [], 0
         for d in fresh[:room]:
-            first = self._discovery_pose(rgb, Roi.around_box(d.box, DETECTION_ROI_SCALE))
+            first = self.pose(rgb, Roi.around_box(d.box, DETECTION_ROI_SCALE))
             landmarked += 1
             if not self._accept(first):
                 rejected.append(d.box)
                 continue
-            refined = self._discovery_pose(rgb, first.next_roi)  # once more, in the region the body asks for
+            refined = self.pose(rgb, first.next_roi)  # once more, in the region the body asks for
             landmarked += 1
             bodies.append(refined if self._accept(refined) else first)
         left_out = sum(d.score >= 0.5 for d in fresh[room:])

@@ -5,6 +5,7 @@ plus two alignment points.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +46,20 @@ def visible_box(xy: np.ndarray, visibility: np.ndarray, min_visibility: float = 
 
 
 class PoseLandmarker:
-    """One body per call, in the region the detector or the previous frame gave."""
+    """One body per call, in the region the detector or the previous frame gave.
+
+    Calls from several threads take turns: a LiteRT interpreter is not thread-safe, and a second one would cost
+    41 MB (its packed weights and arena).
+    """
 
     def __init__(self, directory: Path | None = None, threads: int = 1, runtime: str = "litert") -> None:
         self.model = load_model(POSE_LANDMARKS, directory, (INPUT, INPUT), threads, runtime)
+        self._lock = threading.Lock()
 
     def __call__(self, rgb: np.ndarray, roi: Roi) -> BodyLandmarks:
-        out = self.model.run(crop(rgb, roi, INPUT))
+        x = crop(rgb, roi, INPUT)
+        with self._lock:
+            out = self.model.run(x)
         raw = out["Identity"].reshape(39, 5)
         xy = roi.to_source(raw[:, :2], INPUT)
         points = np.concatenate([xy, raw[:, 2:3]], axis=1)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -61,27 +63,51 @@ def print_report(result: dict) -> None:
         print(f"plot: {plot}")
 
 
-def compare(runs: list[Path]) -> str:
-    """Tabulate runs: one row per run, one top-1 column per task, like Spathis et al.'s tables.
+def _run_report(run: Path) -> tuple[str, dict, dict]:
+    """(name, eval report, training config) of a run directory or an eval.json; the config is {} when absent."""
+    candidates = (run / "eval" / "eval.json", run / "best" / "eval.json")
+    path = run if run.suffix == ".json" else next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"no eval.json for {run} (run mtl-hri-eval --out {run}/eval first)")
+    directory = run.parent if run.suffix == ".json" else run
+    config_path = next((p for p in (directory / "config.json", directory.parent / "config.json") if p.is_file()), None)
+    config = json.loads(config_path.read_text()) if config_path else {}
+    return directory.name, json.loads(path.read_text()), config
 
-    A missing task is one the run did not learn.
+
+def _mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f" {values[0] * 100:13.1f}%"
+    mean, std = statistics.mean(values) * 100, statistics.stdev(values) * 100  # sample std over the seeds
+    return f" {mean:6.1f} ±{std:5.1f}%"
+
+
+def compare(runs: list[Path]) -> str:
+    """Tabulate runs: one row per setting, one top-1 column per task, like Spathis et al.'s tables.
+
+    Runs whose training configs differ only in the seed (and where they were written) are one setting: its row
+    gives the mean ± sample standard deviation over them. A missing task is one the runs did not learn.
     """
-    reports = []
+    groups: dict[str, list[tuple[str, dict]]] = {}
     for run in runs:
-        candidates = (run / "eval" / "eval.json", run / "best" / "eval.json")
-        path = run if run.suffix == ".json" else next((p for p in candidates if p.is_file()), None)
-        if path is None:
-            raise FileNotFoundError(f"no eval.json for {run} (run mtl-hri-eval --out {run}/eval first)")
-        reports.append((run, json.loads(path.read_text())))
-    tasks = sorted({t for _, r in reports for t in r["tasks"]})
-    head = f"{'run':<28} {'setting':<8}" + "".join(f" {t + ' top-1':>14}" for t in tasks) + f" {'hand err %':>11}"
+        name, report, config = _run_report(run)
+        key = json.dumps({k: v for k, v in config.items() if k not in ("seed", "out", "name")}, sort_keys=True) \
+            if config else name
+        groups.setdefault(key, []).append((name, report))
+    tasks = sorted({t for members in groups.values() for _, r in members for t in r["tasks"]})
+    head = f"{'run':<28} {'setting':<8} {'seeds':>5}" + "".join(f" {t + ' top-1':>14}" for t in tasks) \
+        + f" {'hand err %':>11}"
     lines = [head, "-" * len(head)]
-    for run, r in reports:
-        setting = "MTL" if len(r["tasks"]) > 1 else "STL"
-        cells = "".join(f" {r['tasks'][t]['top1'] * 100:13.1f}%" if t in r["tasks"] else f" {'-':>14}" for t in tasks)
-        hands = r.get("hands") or {}
-        err = f"{hands['mean_error_fraction'] * 100:10.2f}%" if hands.get("n_points") else f"{'-':>11}"
-        lines.append(f"{run.name if run.suffix != '.json' else run.parent.name:<28} {setting:<8}{cells} {err}")
+    for members in groups.values():
+        names = [n for n, _ in members]
+        label = names[0] if len(names) == 1 else os.path.commonprefix(names).rstrip("_-") or names[0]
+        first = members[0][1]
+        setting = "MTL" if len(first["tasks"]) > 1 else "STL"
+        cells = "".join(_mean_std([r["tasks"][t]["top1"] for _, r in members]) if t in first["tasks"]
+                        else f" {'-':>14}" for t in tasks)
+        hands = [r["hands"]["mean_error_fraction"] for _, r in members if (r.get("hands") or {}).get("n_points")]
+        err = f"{statistics.mean(hands) * 100:10.2f}%" if hands else f"{'-':>11}"
+        lines.append(f"{label:<28} {setting:<8} {len(members):>5}{cells} {err}")
     return "\n".join(lines)
 
 
