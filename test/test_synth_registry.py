@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from mtl_hri.data import labels
 from mtl_hri.data.composite import load_composite_config
 from mtl_hri.data.records import LabelSpace
 from mtl_hri.data.synth import LABELS, REGISTRY, Label, SynthConfig, motions, render_clip
-from mtl_hri.data.synth.motions import HRI_FLIP, check_registry, label_sets
+from mtl_hri.data.synth.figure import sample_body
+from mtl_hri.data.synth.motions import HRI_FLIP, check_registry, clip_variant, label_sets, sample_motion
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,13 +74,49 @@ def test_rendering_is_pinned_to_its_bytes():
     """Every label at a small size, shake and photometric effects on: a change of any random draw or drawing call shows.
 
     A digest changes only on purpose. The bundled model's clips were rendered before walks took any heading (at
-    619cd8c, digest f6d35edf...); since then a walk may come toward the camera or go away from it.
+    619cd8c, digest f6d35edf...); since then a walk may come toward the camera or go away from it, and a `none`
+    clip may sit or talk (8546d766... before).
     """
     classes = [(task, name) for task in ("action", "gesture") for name in labels.HRI_LABELS[task][1:]]
     cfg = SynthConfig(width=64, height=48, n_frames=(24, 26), background="procedural")
     digest = hashlib.sha256()
-    for i, (task, name) in enumerate([*classes, ("none", "none")]):
+    for i, (task, name) in enumerate([*classes, *[("none", "none")] * 4]):
         clip = render_clip(cfg, task, name, np.random.default_rng([11, i]))
         for array in (clip.frames, clip.hands, clip.visible, np.array([clip.start, clip.end], np.int64)):
             digest.update(np.ascontiguousarray(array).tobytes())
-    assert digest.hexdigest() == "8546d766e8a91dc56d25cd600fecf6ce3c644fb5ffc92b60b924bf0f16c6002c"
+    assert digest.hexdigest() == "4a5e2608546255987466d271b49c2b8f0bf038e67656d9e3bc875fefa5087f3f"
+
+
+def test_a_none_clip_may_sit_on_a_chair_or_talk_and_other_labels_never_do():
+    rng = np.random.default_rng(0)
+    body = sample_body(rng)
+    idle = LABELS["none"]
+    drawn = [clip_variant(idle, sample_motion(idle, body, rng, 3.0), rng) for _ in range(400)]
+    seated = np.mean([m.seated for m in drawn])
+    talking = [m for m in drawn if m.talk]
+    assert abs(seated - motions.SEATED_IDLE) < 0.07 and abs(len(talking) / 400 - motions.TALKING_IDLE) < 0.07
+    assert all(8 <= m.talk <= 25 and m.cycles >= 1.5 for m in talking)
+    for name in ("wave", "walk", "bow"):
+        m = sample_motion(LABELS[name], body, rng, 3.0)
+        assert clip_variant(LABELS[name], m, rng) is m
+    sitter = next(m for m in drawn if m.seated and not m.talk)
+    pose = motions.pose_at(idle, sitter, 0.5, 0.0)
+    assert pose.legs.tolist() == [[90.0, 90.0], [90.0, 90.0]], "as sit_down ends"
+    assert motions.chair_at(idle, sitter) == 0.0 and motions.chair_at(idle, replace(sitter, seated=False)) is None
+    assert motions.chair_at(LABELS["stand_up"], sitter) == 0.0 and motions.chair_at(LABELS["wave"], replace(sitter, seated=False)) is None
+    # A talker's forearms move a little, and never up to a raised hand's (wave: 160 degrees of upper-arm flexion).
+    talker = next(m for m in talking if not m.seated)
+    arms = np.array([motions.pose_at(idle, talker, s, 0.0).arms for s in np.linspace(0, 1, 60)])
+    still = np.array([motions.pose_at(idle, replace(talker, talk=0.0), s, 0.0).arms for s in np.linspace(0, 1, 60)])
+    moved = np.abs(arms - still)
+    assert moved[..., 3].max() > 0.5 * talker.talk and moved.max() <= talker.talk + 1e-9
+    assert arms[..., 1].max() < 45
+
+
+def test_a_seated_none_clip_renders_its_chair_and_sitting_keypoints():
+    cfg = SynthConfig(background="plain", photometric=False, shake=False)
+    clips = [render_clip(cfg, "none", "none", np.random.default_rng([5, i])) for i in range(12)]
+    hip_to_ankle = [np.median(c.keypoints[:, [27, 28], 1] - c.keypoints[:, [23, 24], 1]) for c in clips]
+    head_to_hip = [np.median(c.keypoints[:, [23, 24], 1] - c.keypoints[:, 0:1, 1]) for c in clips]
+    ratio = np.array(hip_to_ankle) / np.array(head_to_hip)  # legs folded under a seated person look short
+    assert (ratio < 0.8).any() and (ratio > 1.1).any(), ratio.round(2)

@@ -9,7 +9,7 @@ the bundled model was trained on these bytes, so a change here is a change of th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -32,6 +32,8 @@ class Motion:
     lift: float = 0.0  # jump: peak height, heights
     turn: float = 1.0  # turn_around: +1 or -1
     sway: float = 0.0  # phase of the idle sway
+    seated: bool = False  # none: sitting on a chair, hands in the lap (clip_variant)
+    talk: float = 0.0  # none: degrees of the forearms' small movements while talking; 0 still (clip_variant)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,19 @@ def _facing(d: Draws, body: Body, rng: np.random.Generator, frame_heights: float
 
 
 def _idle(s: float, m: Motion, p: Pose) -> None:
-    """Stand at ease (the sway is added to every clip)."""
+    """Stand at ease, or sit (the sway is added to every clip).
+
+    A talker's forearms rise and fall a little, out of step, as speakers' hands do without making any gesture of
+    the vocabulary.
+    """
+    if m.seated:
+        _sit_down(1.0, m, p)
+    if m.talk:
+        for side, phase in ((LEFT, 0.0), (RIGHT, 2.1 + m.sway)):
+            beat = (np.sin(2 * np.pi * m.cycles * s + phase) + 0.5 * np.sin(2 * np.pi * 2.3 * m.cycles * s + phase))
+            lift = (1 + beat / 1.5) / 2  # 0..1
+            p.arms[side, 1] += 0.6 * m.talk * lift
+            p.arms[side, 3] += m.talk * lift
 
 
 def _idle_motion(d: Draws, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
@@ -331,6 +345,29 @@ HRI_FLIP: dict[str, str] = mirror_pairs(REGISTRY)
 def sample_motion(label: Label, body: Body, rng: np.random.Generator, frame_heights: float) -> Motion:
     """Draw a clip's random facing and `label` parameters. `frame_heights`: the frame width in figure heights."""
     return label.sample(_draw(rng), body, rng, frame_heights)
+
+
+SEATED_IDLE = 0.3  # of the `none` clips: a person sitting, as at a table or on a sofa
+TALKING_IDLE = 0.4  # of the `none` clips: hands moving while talking
+
+
+def clip_variant(label: Label, m: Motion, rng: np.random.Generator) -> Motion:
+    """Draw what only a clip's `none` may add to its motion: sitting, and talking with the hands.
+
+    Real people doing nothing of the vocabulary often sit or talk; a model that has only seen them standing still
+    calls a seated talker `bow` or `stand_up`. Scenes (scene.py) keep their people standing and do not draw this.
+    """
+    if label.task != NONE:
+        return m
+    seated, talk = rng.random() < SEATED_IDLE, rng.random() < TALKING_IDLE
+    if not talk:
+        return replace(m, seated=bool(seated))
+    return replace(m, seated=bool(seated), talk=float(rng.uniform(8, 25)), cycles=float(rng.uniform(1.5, 3.0)))
+
+
+def chair_at(label: Label, m: Motion) -> float | None:
+    """Return the progress of the pose whose pelvis a chair stands under, or None without a chair."""
+    return label.chair_at if label.chair_at is not None else (0.0 if m.seated else None)
 
 
 def pose_at(label: Label, m: Motion, s: float, seconds: float) -> Pose:

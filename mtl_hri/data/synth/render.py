@@ -16,7 +16,7 @@ from .camera import in_frame, photometric, shake
 from .config import SynthConfig
 from .figure import CHAIRS, Figure, Part, chair, colour, forward_kinematics, sample_body
 from .landmarks import figure_landmarks
-from .motions import LABELS, Label, pose_at, sample_motion
+from .motions import LABELS, Label, chair_at, clip_variant, pose_at, sample_motion
 from .painter import Painter, shadow
 
 
@@ -78,13 +78,13 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
     n, start, end = _timing(cfg, task, rng)
     body = sample_body(rng)
     height_px = rng.uniform(0.45, 0.9) * cfg.height
-    motion = sample_motion(spec, body, rng, cfg.width / height_px)
+    motion = clip_variant(spec, sample_motion(spec, body, rng, cfg.width / height_px), rng)
     progress = [min(max((t - start) / max(end - start - 1, 1), 0.0), 1.0) for t in range(n)]
     poses = [pose_at(spec, motion, s, t / cfg.fps) for t, s in enumerate(progress)]
     figures = [forward_kinematics(body, pose) for pose in poses]
     props = []
-    if spec.chair_at is not None:
-        props = chair(body, pose_at(spec, motion, spec.chair_at, 0.0), colour(CHAIRS, rng))
+    if chair_at(spec, motion) is not None:
+        props = chair(body, pose_at(spec, motion, chair_at(spec, motion), 0.0), colour(CHAIRS, rng))
     scale, origin = _place(_world_box(figures, props), cfg, height_px, rng)
     scene = background(cfg.background, cfg.backgrounds_dir, cfg.width, cfg.height, rng)
     frames = np.empty((n, cfg.height, cfg.width, 3), np.uint8)
