@@ -42,6 +42,9 @@ def test_seeds_of_one_setting_become_one_row_with_mean_and_std(tmp_path):
     stl = row(table, "kp_stl_action_seed")
     assert stl[:3] == ["kp_stl_action_seed", "STL", "3"] and stl[-2] == "-", "no gesture column for an action run"
     assert row(table, "kp_stl_gesture_seed0")[:5] == ["kp_stl_gesture_seed0", "STL", "1", "-", "70.0%"]
+    plotted = compare(runs, tmp_path / "compare.png")
+    assert plotted.splitlines()[:-1] == table.splitlines() and plotted.endswith(f"plot: {tmp_path / 'compare.png'}")
+    assert (tmp_path / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_runs_that_differ_in_more_than_the_seed_stay_apart(tmp_path):

@@ -103,7 +103,8 @@ def test_a_none_clip_may_sit_on_a_chair_or_talk_and_other_labels_never_do():
     pose = motions.pose_at(idle, sitter, 0.5, 0.0)
     assert pose.legs.tolist() == [[90.0, 90.0], [90.0, 90.0]], "as sit_down ends"
     assert motions.chair_at(idle, sitter) == 0.0 and motions.chair_at(idle, replace(sitter, seated=False)) is None
-    assert motions.chair_at(LABELS["stand_up"], sitter) == 0.0 and motions.chair_at(LABELS["wave"], replace(sitter, seated=False)) is None
+    assert motions.chair_at(LABELS["stand_up"], sitter) == 0.0
+    assert motions.chair_at(LABELS["wave"], replace(sitter, seated=False)) is None
     # A talker's forearms move a little, and never up to a raised hand's (wave: 160 degrees of upper-arm flexion).
     talker = next(m for m in talking if not m.seated)
     arms = np.array([motions.pose_at(idle, talker, s, 0.0).arms for s in np.linspace(0, 1, 60)])

@@ -4,7 +4,7 @@ Runs (STL vs MTL) are compared in the layout of the tables of Spathis, Kardaris 
 Joint Action and Gesture Recognition" (2025).
 
     mtl-hri-eval --model runs/x/best --data config/data/synthetic.yaml --split test --out runs/x/eval
-    mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint
+    mtl-hri-eval --compare runs/gesture_only runs/action_only runs/joint --plot compare.png   # seeds pooled
     mtl-hri-eval --footage config/footage/opencv_doc.csv --out eval_footage   # real videos (tools/footage.py)
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import os
 import statistics
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,7 +26,7 @@ from ..data.composite import CompositeMTLDataset, load_composite_config
 from ..model import ModelLoadError, load_model_dir
 from ..stream.engine import BACKENDS
 from ..train.evaluate import evaluate
-from ..train.plots import plot_confusion, plot_curves
+from ..train.plots import plot_compare, plot_confusion, plot_curves
 
 
 def evaluate_model_dir(model_dir: Path, data: Path, split: str, out: Path, batch_size: int, workers: int) -> dict:
@@ -75,18 +76,21 @@ def _run_report(run: Path) -> tuple[str, dict, dict]:
     return directory.name, json.loads(path.read_text()), config
 
 
-def _mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f" {values[0] * 100:13.1f}%"
-    mean, std = statistics.mean(values) * 100, statistics.stdev(values) * 100  # sample std over the seeds
-    return f" {mean:6.1f} ±{std:5.1f}%"
+@dataclass
+class CompareRow:
+    """One setting of a comparison: the runs that differ only in their seed."""
+
+    label: str
+    setting: str  # "MTL" or "STL"
+    seeds: int
+    top1: dict[str, list[float]]  # task -> one top-1 per run; tasks the setting did not learn are absent
+    hand_error: float | None  # mean error fraction of the runs with a hand head
 
 
-def compare(runs: list[Path]) -> str:
-    """Tabulate runs: one row per setting, one top-1 column per task, like Spathis et al.'s tables.
+def compare_rows(runs: list[Path]) -> list[CompareRow]:
+    """Group runs into settings: runs whose training configs differ only in the seed (and where they were written).
 
-    Runs whose training configs differ only in the seed (and where they were written) are one setting: its row
-    gives the mean ± sample standard deviation over them. A missing task is one the runs did not learn.
+    A run without a config.json (an eval.json given alone) is a setting of its own.
     """
     groups: dict[str, list[tuple[str, dict]]] = {}
     for run in runs:
@@ -94,20 +98,42 @@ def compare(runs: list[Path]) -> str:
         key = json.dumps({k: v for k, v in config.items() if k not in ("seed", "out", "name")}, sort_keys=True) \
             if config else name
         groups.setdefault(key, []).append((name, report))
-    tasks = sorted({t for members in groups.values() for _, r in members for t in r["tasks"]})
-    head = f"{'run':<28} {'setting':<8} {'seeds':>5}" + "".join(f" {t + ' top-1':>14}" for t in tasks) \
-        + f" {'hand err %':>11}"
-    lines = [head, "-" * len(head)]
+    rows = []
     for members in groups.values():
         names = [n for n, _ in members]
         label = names[0] if len(names) == 1 else os.path.commonprefix(names).rstrip("_-") or names[0]
-        first = members[0][1]
-        setting = "MTL" if len(first["tasks"]) > 1 else "STL"
-        cells = "".join(_mean_std([r["tasks"][t]["top1"] for _, r in members]) if t in first["tasks"]
-                        else f" {'-':>14}" for t in tasks)
+        tasks = members[0][1]["tasks"]
         hands = [r["hands"]["mean_error_fraction"] for _, r in members if (r.get("hands") or {}).get("n_points")]
-        err = f"{statistics.mean(hands) * 100:10.2f}%" if hands else f"{'-':>11}"
-        lines.append(f"{label:<28} {setting:<8} {len(members):>5}{cells} {err}")
+        rows.append(CompareRow(label, "MTL" if len(tasks) > 1 else "STL", len(members),
+                               {t: [r["tasks"][t]["top1"] for _, r in members] for t in tasks},
+                               statistics.mean(hands) if hands else None))
+    return rows
+
+
+def _mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f" {values[0] * 100:13.1f}%"
+    mean, std = statistics.mean(values) * 100, statistics.stdev(values) * 100  # sample std over the seeds
+    return f" {mean:6.1f} ±{std:5.1f}%"
+
+
+def compare(runs: list[Path], plot: Path | None = None) -> str:
+    """Tabulate runs: one row per setting, one top-1 column per task, like Spathis et al.'s tables.
+
+    A setting of several seeds gives the mean ± sample standard deviation over them; a task missing from a row is
+    one its runs did not learn. `plot` also draws the table as grouped bars with the deviations (PNG).
+    """
+    rows = compare_rows(runs)
+    tasks = sorted({t for row in rows for t in row.top1})
+    head = f"{'run':<28} {'setting':<8} {'seeds':>5}" + "".join(f" {t + ' top-1':>14}" for t in tasks) \
+        + f" {'hand err %':>11}"
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        cells = "".join(_mean_std(row.top1[t]) if t in row.top1 else f" {'-':>14}" for t in tasks)
+        err = f"{row.hand_error * 100:10.2f}%" if row.hand_error is not None else f"{'-':>11}"
+        lines.append(f"{row.label:<28} {row.setting:<8} {row.seeds:>5}{cells} {err}")
+    if plot is not None:
+        lines.append(f"plot: {plot_compare([(r.label, r.top1) for r in rows], tasks, plot)}")
     return "\n".join(lines)
 
 
@@ -120,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compare", type=Path, nargs="+", help="runs (or eval.json files) to tabulate")
+    parser.add_argument("--plot", type=Path, help="with --compare: also draw the table as a PNG")
     parser.add_argument("--footage", type=Path, help="a segments CSV (video,first,last,task,label): run the whole "
                         "pipeline over its videos and score it (default model: the bundled one)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS, help="the engine, with --footage")
     args = parser.parse_args(argv)
     if args.compare:
-        print(compare(args.compare))
+        print(compare(args.compare, args.plot))
         return 0
     if args.footage:
         return footage_main(args)

@@ -1,4 +1,4 @@
-"""PNG plots a person would rather look at than read: confusion matrices and training curves."""
+"""PNG plots a person would rather look at than read: confusion matrices, training curves, run comparisons."""
 from __future__ import annotations
 
 import json
@@ -27,6 +27,29 @@ def plot_confusion(confusion: list[list[int]], labels: list[str], title: str, pa
             if cm[i, j]:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if norm[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_compare(rows: list[tuple[str, dict[str, list[float]]]], tasks: list[str], path: str | Path) -> Path:
+    """Draw top-1 per task as grouped bars, one per setting (mean over its runs; whiskers: sample std)."""
+    fig, ax = plt.subplots(figsize=(3.0 + 1.2 * len(tasks), 3.6))
+    width = 0.8 / max(1, len(rows))
+    for k, (label, top1) in enumerate(rows):
+        learned = [i for i, t in enumerate(tasks) if t in top1]
+        values = [np.asarray(top1[tasks[i]]) * 100 for i in learned]
+        means = [v.mean() for v in values]
+        stds = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in values]
+        runs = len(values[0])
+        bars = ax.bar([i + (k - (len(rows) - 1) / 2) * width for i in learned], means, width, yerr=stds, capsize=3,
+                      label=f"{label} ({runs} run{'s' if runs > 1 else ''})")
+        ax.bar_label(bars, [f"{m:.1f}" for m in means], fontsize=7, padding=2)
+    ax.set_xticks(range(len(tasks)), [f"{t} top-1" for t in tasks])
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 125)  # room for the legend above the bars
+    ax.legend(fontsize=7, loc="upper center", ncol=min(3, len(rows)))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
