@@ -21,4 +21,4 @@ for seed in 0 1 2; do
     "$bin/mtl-hri-eval" --model "$run/best" --data config/data/synthetic_large.yaml --split test --out "$run/eval"
   done
 done
-"$bin/mtl-hri-eval" --compare "${runs[@]}" | tee "$out/compare.txt"
+"$bin/mtl-hri-eval" --compare "${runs[@]}" --plot "$out/compare.png" | tee "$out/compare.txt"
