@@ -49,6 +49,7 @@ def plot_compare(rows: list[tuple[str, dict[str, list[float]]]], tasks: list[str
     ax.set_xticks(range(len(tasks)), [f"{t} top-1" for t in tasks])
     ax.set_ylabel("%")
     ax.set_ylim(0, 125)  # room for the legend above the bars
+    ax.set_yticks(range(0, 101, 20))
     ax.legend(fontsize=7, loc="upper center", ncol=min(3, len(rows)))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
