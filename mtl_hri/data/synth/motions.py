@@ -347,22 +347,19 @@ def sample_motion(label: Label, body: Body, rng: np.random.Generator, frame_heig
     return label.sample(_draw(rng), body, rng, frame_heights)
 
 
-SEATED_IDLE = 0.3  # of the `none` clips: a person sitting, as at a table or on a sofa
-TALKING_IDLE = 0.4  # of the `none` clips: hands moving while talking
+def clip_variant(label: Label, m: Motion, rng: np.random.Generator, seated: float, talking: float) -> Motion:
+    """Draw what only a clip's `none` may add to its motion: sitting (share `seated`), talking with the hands.
 
-
-def clip_variant(label: Label, m: Motion, rng: np.random.Generator) -> Motion:
-    """Draw what only a clip's `none` may add to its motion: sitting, and talking with the hands.
-
-    Real people doing nothing of the vocabulary often sit or talk; a model that has only seen them standing still
-    calls a seated talker `bow` or `stand_up`. Scenes (scene.py) keep their people standing and do not draw this.
+    Real people doing nothing of the vocabulary often sit or talk; a keypoint model that had only seen them
+    standing still called a seated talker `bow`. Both shares are 0 by default (SynthConfig), and then nothing is
+    drawn, so that the data set stays byte for byte what it was; scenes (scene.py) never draw this.
     """
-    if label.task != NONE:
+    if label.task != NONE or not (seated or talking):
         return m
-    seated, talk = rng.random() < SEATED_IDLE, rng.random() < TALKING_IDLE
-    if not talk:
-        return replace(m, seated=bool(seated))
-    return replace(m, seated=bool(seated), talk=float(rng.uniform(8, 25)), cycles=float(rng.uniform(1.5, 3.0)))
+    is_seated, is_talking = rng.random() < seated, rng.random() < talking
+    if not is_talking:
+        return replace(m, seated=bool(is_seated))
+    return replace(m, seated=bool(is_seated), talk=float(rng.uniform(8, 25)), cycles=float(rng.uniform(1.5, 3.0)))
 
 
 def chair_at(label: Label, m: Motion) -> float | None:
