@@ -81,7 +81,7 @@ def test_rendering_is_pinned_to_its_bytes():
     classes = [(task, name) for task in ("action", "gesture") for name in labels.HRI_LABELS[task][1:]]
     cfg = SynthConfig(width=64, height=48, n_frames=(24, 26), background="procedural")
     digest = hashlib.sha256()
-    variants = SynthConfig(width=64, height=48, n_frames=(24, 26), background="procedural", seated_idle=0.5,
+    variants = SynthConfig(width=64, height=48, n_frames=(24, 26), background="procedural", seated=0.5,
                            talking_idle=0.5)
     for i, (task, name) in enumerate([*classes, *[("none", "none")] * 3]):
         clip = render_clip(variants if i > len(classes) else cfg, task, name, np.random.default_rng([11, i]))
@@ -104,9 +104,16 @@ def test_a_none_clip_may_sit_on_a_chair_or_talk_and_other_labels_never_do():
     assert clip_variant(idle, m, rng, 0.0, 0.0) is m and rng.bit_generator.state == after, "off: draws nothing"
     assert state != after
     assert all(8 <= m.talk <= 25 and m.cycles >= 1.5 for m in talking)
-    for name in ("wave", "walk", "bow"):
+    for name in ("walk", "bow", "sit_down"):  # actions stay standing
         m = sample_motion(LABELS[name], body, rng, 3.0)
         assert clip_variant(LABELS[name], m, rng, 1.0, 1.0) is m
+    wave = clip_variant(LABELS["wave"], sample_motion(LABELS["wave"], body, rng, 3.0), rng, 1.0, 1.0)
+    assert wave.seated and not wave.talk, "gestures may be made seated, never talking"
+    seated_wave = motions.pose_at(LABELS["wave"], wave, 0.5, 0.0)
+    standing_wave = motions.pose_at(LABELS["wave"], replace(wave, seated=False), 0.5, 0.0)
+    assert seated_wave.legs.tolist() == [[90.0, 90.0], [90.0, 90.0]] and standing_wave.legs.tolist() == [[0, 0], [0, 0]]
+    np.testing.assert_array_equal(seated_wave.arms, standing_wave.arms)  # the hand still waves
+    assert motions.chair_at(LABELS["wave"], wave) == 0.0
     sitter = next(m for m in drawn if m.seated and not m.talk)
     pose = motions.pose_at(idle, sitter, 0.5, 0.0)
     assert pose.legs.tolist() == [[90.0, 90.0], [90.0, 90.0]], "as sit_down ends"
@@ -123,7 +130,7 @@ def test_a_none_clip_may_sit_on_a_chair_or_talk_and_other_labels_never_do():
 
 
 def test_a_seated_none_clip_renders_its_chair_and_sitting_keypoints():
-    cfg = SynthConfig(background="plain", photometric=False, shake=False, seated_idle=0.3, talking_idle=0.4)
+    cfg = SynthConfig(background="plain", photometric=False, shake=False, seated=0.3, talking_idle=0.4)
     clips = [render_clip(cfg, "none", "none", np.random.default_rng([5, i])) for i in range(12)]
     hip_to_ankle = [np.median(c.keypoints[:, [27, 28], 1] - c.keypoints[:, [23, 24], 1]) for c in clips]
     head_to_hip = [np.median(c.keypoints[:, [23, 24], 1] - c.keypoints[:, 0:1, 1]) for c in clips]

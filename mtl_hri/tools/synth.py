@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backgrounds", type=Path, help="directory of background photos (default: opencv-doc's)")
     parser.add_argument("--background", choices=BACKGROUND_MODES, default="photo",
                         help="photo (procedural if no photos can be had), procedural, or plain")
-    parser.add_argument("--seated-idle", type=float, default=0.0, help="share of idle clips seated on a chair")
+    parser.add_argument("--seated", type=float, default=0.0, help="share of idle and gesture clips seated on a chair")
     parser.add_argument("--talking-idle", type=float, default=0.0,
                         help="share of idle clips moving the hands as a talker does")
     parser.add_argument("--preview", type=Path, help="also write a PNG contact sheet here")
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             clips_per_class=args.clips_per_class,
             idle_clips=args.clips_per_class if args.idle_clips is None else args.idle_clips,
             splits=tuple(args.splits), seed=args.seed, background=args.background, backgrounds_dir=args.backgrounds,
-            seated_idle=args.seated_idle, talking_idle=args.talking_idle,
+            seated=args.seated, talking_idle=args.talking_idle,
         )
         out = generate(cfg, args.out, progress=not args.quiet, workers=args.workers, only=args.only)
         if args.preview:

@@ -22,7 +22,7 @@ class SynthConfig:
     backgrounds_dir: Path | None = None  # photos to use; None: opencv-doc's, procedural if unavailable
     shake: bool = True  # per-frame camera jitter (geometric: the keypoints follow it)
     photometric: bool = True  # lighting drift, blur, noise
-    seated_idle: float = 0.0  # share of the `none` clips sitting on a chair (motions.clip_variant)
+    seated: float = 0.0  # share of the `none` and gesture clips sitting on a chair (motions.clip_variant)
     talking_idle: float = 0.0  # share of the `none` clips moving the hands as a talker does
 
     def __post_init__(self) -> None:
@@ -33,8 +33,8 @@ class SynthConfig:
             raise ValueError(f"background must be one of {BACKGROUND_MODES}, got {self.background!r}")
         if len(self.splits) != 3 or min(self.splits) < 0 or sum(self.splits) <= 0:
             raise ValueError(f"splits must be three non-negative ratios, got {self.splits}")
-        if not (0 <= self.seated_idle <= 1 and 0 <= self.talking_idle <= 1):
-            raise ValueError(f"seated_idle and talking_idle are shares in [0, 1], got {self.seated_idle}, "
+        if not (0 <= self.seated <= 1 and 0 <= self.talking_idle <= 1):
+            raise ValueError(f"seated and talking_idle are shares in [0, 1], got {self.seated}, "
                              f"{self.talking_idle}")
         if self.width < 32 or self.height < 32:
             raise ValueError("frames must be at least 32x32")

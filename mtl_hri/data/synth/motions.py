@@ -32,7 +32,7 @@ class Motion:
     lift: float = 0.0  # jump: peak height, heights
     turn: float = 1.0  # turn_around: +1 or -1
     sway: float = 0.0  # phase of the idle sway
-    seated: bool = False  # none: sitting on a chair, hands in the lap (clip_variant)
+    seated: bool = False  # none, gestures: sitting on a chair (none: hands in the lap; clip_variant)
     talk: float = 0.0  # none: degrees of the forearms' small movements while talking; 0 still (clip_variant)
 
 
@@ -210,11 +210,14 @@ def _walk_motion(d: Draws, body: Body, rng: np.random.Generator, frame_heights: 
                   sway=d.sway)
 
 
+SEATED_LEGS, SEATED_PITCH = (90.0, 90.0), 5.0  # hip and knee flexion, torso pitch of a seated person
+
+
 def _sit_down(s: float, m: Motion, p: Pose) -> None:
     """Hips back and down onto a chair, knees bending to 90 degrees, torso leaning forward on the way."""
     e = _window(s, 0.05, 0.95)
-    p.legs[:] = [90 * e, 90 * e + 20 * np.sin(np.pi * e)]
-    p.pitch = 40 * np.sin(np.pi * e) + 5 * e
+    p.legs[:] = [SEATED_LEGS[0] * e, SEATED_LEGS[1] * e + 20 * np.sin(np.pi * e)]
+    p.pitch = 40 * np.sin(np.pi * e) + SEATED_PITCH * e
     for side in (LEFT, RIGHT):
         p.arms[side] = IDLE_ARM + e * (np.array([8.0, 35.0, 5.0, 75.0]) - IDLE_ARM)
 
@@ -348,18 +351,22 @@ def sample_motion(label: Label, body: Body, rng: np.random.Generator, frame_heig
 
 
 def clip_variant(label: Label, m: Motion, rng: np.random.Generator, seated: float, talking: float) -> Motion:
-    """Draw what only a clip's `none` may add to its motion: sitting (share `seated`), talking with the hands.
+    """Draw what only `none` and gesture clips may add to their motion: sitting, and (`none`) talking hands.
 
-    Real people doing nothing of the vocabulary often sit or talk; a keypoint model that had only seen them
-    standing still called a seated talker `bow`. Both shares are 0 by default (SynthConfig), and then nothing is
-    drawn, so that the data set stays byte for byte what it was; scenes (scene.py) never draw this.
+    `seated` and `talking` are the shares of clips drawn so. Real people doing nothing of the vocabulary often sit
+    or talk, and seated people gesture too; a keypoint model that had only seen standing people called a seated
+    talker `bow`, and one that had seen only idle people sit took sitting for a cue of the gesture head. Actions
+    stay standing (walk, jump, bow, ... need the legs). Both shares are 0 by default (SynthConfig), and then
+    nothing is drawn, so that the data set stays byte for byte what it was; scenes (scene.py) never draw this.
     """
-    if label.task != NONE or not (seated or talking):
+    if label.task == "action" or not (seated or talking):
         return m
-    is_seated, is_talking = rng.random() < seated, rng.random() < talking
-    if not is_talking:
-        return replace(m, seated=bool(is_seated))
-    return replace(m, seated=bool(is_seated), talk=float(rng.uniform(8, 25)), cycles=float(rng.uniform(1.5, 3.0)))
+    is_seated = bool(rng.random() < seated)
+    if label.task != NONE:
+        return replace(m, seated=is_seated)
+    if not rng.random() < talking:
+        return replace(m, seated=is_seated)
+    return replace(m, seated=is_seated, talk=float(rng.uniform(8, 25)), cycles=float(rng.uniform(1.5, 3.0)))
 
 
 def chair_at(label: Label, m: Motion) -> float | None:
@@ -371,6 +378,8 @@ def pose_at(label: Label, m: Motion, s: float, seconds: float) -> Pose:
     """Return the label's pose at segment progress `s`, plus a slow idle sway so that no frame is frozen."""
     p = Pose(yaw=m.yaw)
     label.pose(s, m, p)
+    if m.seated and label.task != NONE:  # a seated gesture: the legs and torso as sit_down ends, the arms the label's
+        p.legs[:], p.pitch = SEATED_LEGS, SEATED_PITCH
     p.lean += 1.5 * np.sin(2 * np.pi * 0.23 * seconds + m.sway)
     p.arms[:, 0] += 2.5 * np.sin(2 * np.pi * 0.31 * seconds + m.sway)
     return p

@@ -78,7 +78,7 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
     n, start, end = _timing(cfg, task, rng)
     body = sample_body(rng)
     height_px = rng.uniform(0.45, 0.9) * cfg.height
-    motion = clip_variant(spec, sample_motion(spec, body, rng, cfg.width / height_px), rng, cfg.seated_idle,
+    motion = clip_variant(spec, sample_motion(spec, body, rng, cfg.width / height_px), rng, cfg.seated,
                           cfg.talking_idle)
     progress = [min(max((t - start) / max(end - start - 1, 1), 0.0), 1.0) for t in range(n)]
     poses = [pose_at(spec, motion, s, t / cfg.fps) for t, s in enumerate(progress)]
