@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import schema
 from .keypoints import N_CHANNELS, N_POINTS
-from .ros4hri_labels import card_map, check_card_map
+from .ros4hri_labels import OTHER, card_map, check_card_map
 
 NONE = "none"  # class 0 of every task: nobody is doing anything of it
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -131,7 +131,7 @@ class ModelCard:
 
     def ros4hri_constant(self, task: str, label: str) -> str:
         """Return the name of the hri_msgs constant that `label` of `task` is published as (OTHER if unmapped)."""
-        return self.ros4hri.get(task, {}).get(label, "OTHER")
+        return self.ros4hri.get(task, {}).get(label, OTHER)
 
     @property
     def hands_source(self) -> str:

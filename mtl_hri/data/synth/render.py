@@ -84,8 +84,9 @@ def render_clip(cfg: SynthConfig, task: str, label: str, rng: np.random.Generato
     poses = [pose_at(spec, motion, s, t / cfg.fps) for t, s in enumerate(progress)]
     figures = [forward_kinematics(body, pose) for pose in poses]
     props = []
-    if chair_at(spec, motion) is not None:
-        props = chair(body, pose_at(spec, motion, chair_at(spec, motion), 0.0), colour(CHAIRS, rng))
+    seated_at = chair_at(spec, motion)
+    if seated_at is not None:
+        props = chair(body, pose_at(spec, motion, seated_at, 0.0), colour(CHAIRS, rng))
     scale, origin = _place(_world_box(figures, props), cfg, height_px, rng)
     scene = background(cfg.background, cfg.backgrounds_dir, cfg.width, cfg.height, rng)
     frames = np.empty((n, cfg.height, cfg.width, 3), np.uint8)
